@@ -1,0 +1,34 @@
+# refrain: `make run` opens the studio, `make test` runs every test. Both set up what is missing.
+CARGO ?= cargo
+MODEL := models/SmolLM2-135M-Instruct.Q4_1.gguf
+
+.PHONY: run test setup deps models lint bench bench-vs-llama-cpp
+
+run: setup
+	$(CARGO) run --release --quiet -- $(ARGS)
+
+test: setup
+	$(CARGO) test --all-targets
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+	$(CARGO) fmt --all -- --check
+
+setup: deps models
+
+deps:
+	@scripts/install-deps
+
+models: $(MODEL)
+
+$(MODEL):
+	@scripts/fetch-model
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --all -- --check
+
+bench: setup
+	$(CARGO) run --release --quiet -- bench
+	$(CARGO) bench --bench draw
+
+bench-vs-llama-cpp: setup
+	scripts/bench-vs-llama-cpp

@@ -1,0 +1,260 @@
+//! The headless subcommands, built on the same engine as the studio.
+
+mod bench;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{
+    EngineError, EngineEvent, EngineHandle, GpuLayers, LoadOptions, ModelInfo, Preflight,
+    RequestId, SamplerParams,
+};
+
+pub use bench::bench;
+pub use run::run;
+
+/// Exit code for bad input: a bad model file, a prompt that does not fit, a bad flag.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "refrain",
+    version,
+    about = "A terminal studio for prompts on local GGUF models (llama.cpp inside).",
+    long_about = "A terminal studio for prompts on local GGUF models (llama.cpp inside).\n\n\
+        With no subcommand, opens the studio. Every studio capability is also a subcommand.\n\
+        The model is --model, else REFRAIN_MODEL, else the first *.gguf in ./models/."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<CommandLine>,
+    /// Echo logs (llama.cpp's included) to stderr as well as the log file.
+    #[arg(long, global = true)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommandLine {
+    /// Generate from a prompt and stream the answer to stdout (stats to stderr).
+    Run(RunArgs),
+    /// Measure prompt processing and generation speed the way llama-bench does.
+    Bench(BenchArgs),
+    /// Check that a model file can be read (used in a child process before loading).
+    #[command(hide = true)]
+    CheckModel { path: PathBuf },
+}
+
+/// How to load the model.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// GGUF model file [default: REFRAIN_MODEL, else the first *.gguf in ./models/]
+    #[arg(long, short = 'm', global = true, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Context size in tokens.
+    #[arg(long, short = 'c', global = true, value_name = "N", default_value_t = LoadOptions::DEFAULT_CONTEXT_SIZE)]
+    pub ctx_size: u32,
+    /// CPU threads [default: the number of cores].
+    #[arg(long, short = 't', global = true, value_name = "N")]
+    pub threads: Option<u32>,
+    /// Logical batch size for prompt processing.
+    #[arg(long, short = 'b', global = true, value_name = "N", default_value_t = LoadOptions::DEFAULT_BATCH_SIZE)]
+    pub batch_size: u32,
+    /// Layers to offload to the GPU: a number or 'all' (needs a GPU build; 0 on CPU).
+    #[arg(long, global = true, value_name = "N|all", default_value = "0")]
+    pub gpu_layers: GpuLayers,
+}
+
+impl LoadArgs {
+    pub fn to_options(&self) -> Result<LoadOptions, String> {
+        let model_path = crate::paths::resolve_model(self.model.as_deref())?;
+        Ok(LoadOptions {
+            model_path,
+            context_size: self.ctx_size,
+            threads: self.threads,
+            batch_size: self.batch_size,
+            gpu_layers: self.gpu_layers,
+            preflight: checker_preflight(),
+        })
+    }
+}
+
+/// Vet models in a child process running this same binary.
+pub fn checker_preflight() -> Preflight {
+    match std::env::current_exe() {
+        Ok(program) => Preflight::ChildProcess { program },
+        Err(_) => Preflight::HeaderOnly,
+    }
+}
+
+/// Sampler flags, named as llama.cpp's users expect.
+#[derive(Debug, Clone, Args)]
+pub struct SamplerArgs {
+    /// Temperature; 0 is greedy.
+    #[arg(long, value_name = "T", default_value_t = SamplerParams::default().temperature)]
+    pub temperature: f32,
+    /// Keep the K most likely tokens; 0 disables.
+    #[arg(long, value_name = "K", default_value_t = SamplerParams::default().top_k)]
+    pub top_k: i32,
+    /// Nucleus sampling: keep tokens up to cumulative probability P; 1 disables.
+    #[arg(long, value_name = "P", default_value_t = SamplerParams::default().top_p)]
+    pub top_p: f32,
+    /// Drop tokens below P times the top token's probability; 0 disables.
+    #[arg(long, value_name = "P", default_value_t = SamplerParams::default().min_p)]
+    pub min_p: f32,
+    /// Penalty for repeating recent tokens; 1 disables.
+    #[arg(long, value_name = "X", default_value_t = SamplerParams::default().repeat_penalty)]
+    pub repeat_penalty: f32,
+    /// How many recent tokens the penalties look at.
+    #[arg(long, value_name = "N", default_value_t = SamplerParams::default().repeat_last_n)]
+    pub repeat_last_n: i32,
+    /// Penalty for any token already present; 0 disables.
+    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    pub presence_penalty: f32,
+    /// Penalty growing with how often a token appeared; 0 disables.
+    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    pub frequency_penalty: f32,
+    /// Random seed [default: a new random seed each run, reported in the stats].
+    #[arg(long, short = 's', value_name = "N")]
+    pub seed: Option<u32>,
+    /// Most tokens to generate.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = SamplerParams::default().max_tokens)]
+    pub max_tokens: u32,
+    /// Stop before this text (repeatable); it is never printed.
+    #[arg(long, value_name = "TEXT")]
+    pub stop: Vec<String>,
+}
+
+impl SamplerArgs {
+    pub fn to_params(&self) -> SamplerParams {
+        SamplerParams {
+            temperature: self.temperature,
+            top_k: self.top_k,
+            top_p: self.top_p,
+            min_p: self.min_p,
+            repeat_penalty: self.repeat_penalty,
+            repeat_last_n: self.repeat_last_n,
+            presence_penalty: self.presence_penalty,
+            frequency_penalty: self.frequency_penalty,
+            seed: self.seed,
+            max_tokens: self.max_tokens,
+            stop: self.stop.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The prompt; '-' reads it from stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: String,
+    /// System prompt (chat mode).
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Complete the prompt as raw text, without a chat template.
+    #[arg(long, conflicts_with_all = ["system", "template"])]
+    pub raw: bool,
+    /// Use this built-in chat template instead of the model's (chatml, llama3, gemma, …).
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// One JSON object per line: token events, then a final object with text, stop reason, stats.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not print stats to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Prompt tokens for the prompt-processing test (pp).
+    #[arg(
+        short = 'p',
+        long = "n-prompt",
+        value_name = "N",
+        default_value_t = 128
+    )]
+    pub prompt_tokens: u32,
+    /// Tokens for the generation test (tg).
+    #[arg(short = 'n', long = "n-gen", value_name = "N", default_value_t = 128)]
+    pub generate_tokens: u32,
+    /// Repetitions of each test.
+    #[arg(
+        short = 'r',
+        long = "repetitions",
+        value_name = "N",
+        default_value_t = 5
+    )]
+    pub repetitions: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An error for the binary's edge: what to print and which exit code to use.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+impl Failure {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: EXIT_BAD_INPUT,
+        }
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(error: EngineError) -> Self {
+        Self {
+            exit_code: if error.is_bad_input() {
+                EXIT_BAD_INPUT
+            } else {
+                1
+            },
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Waits (blocking) for the load `id` to finish. Progress is ignored here.
+pub fn wait_for_load(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<EngineEvent>,
+    id: RequestId,
+) -> Result<ModelInfo, Failure> {
+    while let Some(event) = events.blocking_recv() {
+        match event {
+            EngineEvent::Loaded { id: got, info } if got == id => return Ok(info),
+            EngineEvent::Failed { id: got, error } if got == id => return Err(error.into()),
+            _ => {}
+        }
+    }
+    Err(EngineError::WorkerGone.into())
+}
+
+/// Loads the model named by `load`, reporting failures the CLI way.
+pub fn start_engine(
+    load: &LoadOptions,
+) -> Result<
+    (
+        EngineHandle,
+        tokio::sync::mpsc::UnboundedReceiver<EngineEvent>,
+        ModelInfo,
+    ),
+    Failure,
+> {
+    let (engine, mut events) = EngineHandle::spawn();
+    let id = engine.load(load.clone());
+    let info = wait_for_load(&mut events, id)?;
+    Ok((engine, events, info))
+}

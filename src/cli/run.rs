@@ -1,0 +1,148 @@
+//! `refrain run`: one generation, streamed to stdout.
+
+use std::io::{IsTerminal, Read, Write};
+
+use serde_json::json;
+
+use super::{start_engine, Failure, LoadArgs, RunArgs};
+use crate::engine::{EngineEvent, GenerateRequest, Prompt, RunFinished, StopReason};
+
+/// Exit code when the run was interrupted by a signal (as shells report SIGINT).
+const EXIT_INTERRUPTED: i32 = 130;
+
+pub fn run(args: &RunArgs, load: &LoadArgs) -> Result<i32, Failure> {
+    let prompt_text = if args.prompt == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|error| {
+                Failure::bad_input(format!("could not read the prompt from stdin: {error}"))
+            })?;
+        text
+    } else {
+        args.prompt.clone()
+    };
+    let prompt = if args.raw {
+        Prompt::Raw(prompt_text)
+    } else {
+        Prompt::Chat {
+            system: args.system.clone(),
+            user: prompt_text,
+            template: args.template.clone(),
+        }
+    };
+    let options = load.to_options().map_err(Failure::bad_input)?;
+    let (engine, mut events, info) = start_engine(&options)?;
+    let id = engine.generate(GenerateRequest {
+        prompt,
+        sampler: args.sampler.to_params(),
+    });
+    let interrupted = watch_signals(engine.canceller(), id);
+
+    let mut stdout = std::io::stdout().lock();
+    let mut write = |text: &str| {
+        // A closed pipe (`| head`) is the reader's choice, not our error.
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    };
+    while let Some(event) = events.blocking_recv() {
+        if event.id() != id {
+            continue;
+        }
+        match event {
+            EngineEvent::Started { started, .. } if args.json => write(&format!(
+                "{}\n",
+                json!({
+                    "type": "start",
+                    "model": info.name,
+                    "prompt_tokens": started.prompt_tokens,
+                    "context_size": started.context_size,
+                    "seed": started.seed,
+                    "template": started.template,
+                })
+            )),
+            EngineEvent::Token {
+                text, generated, ..
+            } => {
+                if args.json {
+                    write(&format!(
+                        "{}\n",
+                        json!({"type": "token", "text": text, "index": generated - 1})
+                    ));
+                } else {
+                    write(&text);
+                }
+            }
+            EngineEvent::Finished { finished, .. } => {
+                if args.json {
+                    write(&format!(
+                        "{}\n",
+                        json!({
+                            "type": "done",
+                            "text": finished.text,
+                            "stop_reason": finished.stop_reason,
+                            "seed": finished.seed,
+                            "stats": finished.stats,
+                            "model": info,
+                        })
+                    ));
+                } else if !finished.text.ends_with('\n') && std::io::stdout().is_terminal() {
+                    write("\n");
+                }
+                if !args.quiet {
+                    eprintln!("{}", stats_line(&finished));
+                }
+                let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+                return Ok(
+                    if finished.stop_reason == StopReason::Cancelled && interrupted {
+                        EXIT_INTERRUPTED
+                    } else {
+                        0
+                    },
+                );
+            }
+            EngineEvent::Failed { error, .. } => return Err(error.into()),
+            _ => {}
+        }
+    }
+    Err(crate::engine::EngineError::WorkerGone.into())
+}
+
+/// The stats line printed to stderr after a run.
+pub fn stats_line(finished: &RunFinished) -> String {
+    let stats = &finished.stats;
+    format!(
+        "[{stop}] prompt {pt} tok in {pe:.0} ms ({pps:.1} tok/s) · first token {ttft:.0} ms · \
+         {gt} tok at {tps:.1} tok/s · context {used}/{size} · load {load:.0} ms · seed {seed}",
+        stop = finished.stop_reason,
+        pt = stats.prompt_tokens,
+        pe = stats.prompt_eval_time.as_secs_f64() * 1000.0,
+        pps = stats.prompt_tokens_per_second,
+        ttft = stats.time_to_first_token.as_secs_f64() * 1000.0,
+        gt = stats.generated_tokens,
+        tps = stats.tokens_per_second,
+        used = stats.context_used,
+        size = stats.context_size,
+        load = stats.load_time.as_secs_f64() * 1000.0,
+        seed = finished.seed,
+    )
+}
+
+/// Ctrl+C, SIGTERM and SIGHUP cancel the generation; what was written stays printed.
+fn watch_signals(
+    canceller: crate::engine::Canceller,
+    id: crate::engine::RequestId,
+) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        let flag = interrupted.clone();
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                canceller.cancel(id);
+            }
+        });
+    }
+    interrupted
+}

@@ -1,0 +1,302 @@
+//! The decode loop: prompt in chunks of `n_batch`, then sample → end check → text → decode,
+//! streaming each token as an event and checking for cancel before every token.
+
+use std::time::{Duration, Instant};
+
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::DecodeError;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::error::EngineError;
+use super::events::{EngineEvent, RunFinished, RunStarted, RunStats, StopReason};
+use super::request::{GenerateRequest, Prompt, RequestId, SamplerParams};
+use super::template::render_prompt;
+use super::text_stream::{StopMatcher, StopScan, Utf8Stream};
+use super::worker::{CancelFlag, Session};
+
+pub fn run(
+    session: &mut Session<'_>,
+    id: RequestId,
+    request: &GenerateRequest,
+    events: &UnboundedSender<EngineEvent>,
+    cancel: &CancelFlag,
+) -> Result<RunFinished, EngineError> {
+    let started = Instant::now();
+    let sampler_params = &request.sampler;
+    validate(sampler_params)?;
+    let model = session.model;
+    let (templated_prompt, template) = render_prompt(model, &request.prompt)?;
+    let tokens = tokenize(model, &templated_prompt, &request.prompt);
+    if tokens.is_empty() {
+        return Err(EngineError::EmptyPrompt);
+    }
+    let context_size = session.context.n_ctx();
+    let prompt_tokens = tokens.len() as u32;
+    // One free slot at least, or nothing can be generated.
+    if prompt_tokens >= context_size {
+        return Err(EngineError::PromptTooLong {
+            prompt_tokens,
+            context_size,
+        });
+    }
+    let seed = sampler_params.seed.unwrap_or_else(random_seed);
+    let mut sampler = build_sampler(model, sampler_params, seed);
+    let _ = events.send(EngineEvent::Started {
+        id,
+        started: RunStarted {
+            templated_prompt,
+            template,
+            prompt_tokens,
+            context_size,
+            seed,
+        },
+    });
+
+    let mut stats = RunStats {
+        load_time: session.info.load_time,
+        prompt_tokens,
+        context_size,
+        ..RunStats::default()
+    };
+    let mut text = String::new();
+    let finish = |text: String, stop_reason, stats: RunStats| RunFinished {
+        text,
+        stop_reason,
+        seed,
+        stats,
+    };
+
+    session.context.clear_kv_cache();
+    let prompt_started = Instant::now();
+    let batch_size = session.context.n_batch() as usize;
+    let mut position: i32 = 0;
+    for chunk in tokens.chunks(batch_size) {
+        if cancel.is_cancelled(id) {
+            stats.prompt_eval_time = prompt_started.elapsed();
+            return Ok(finish(text, StopReason::Cancelled, stats));
+        }
+        session.batch.clear();
+        for token in chunk {
+            let is_last = position as usize == tokens.len() - 1;
+            add(&mut session.batch, *token, position, is_last)?;
+            position += 1;
+        }
+        session
+            .context
+            .decode(&mut session.batch)
+            .map_err(|error| EngineError::Decode {
+                reason: format!("while reading the prompt: {error}"),
+            })?;
+    }
+    stats.prompt_eval_time = prompt_started.elapsed();
+    stats.prompt_tokens_per_second = per_second(prompt_tokens, stats.prompt_eval_time);
+
+    let vocab = model.vocab();
+    let mut utf8 = Utf8Stream::default();
+    let mut stops = StopMatcher::new(&sampler_params.stop);
+    let mut piece = Vec::with_capacity(32);
+    let mut logits_index = session.batch.n_tokens() - 1;
+    let mut generated: u32 = 0;
+    let generation_started = Instant::now();
+    let mut first_token_at: Option<Instant> = None;
+    let emit = |text_piece: String, generated: u32, first: Option<Instant>| {
+        let _ = events.send(EngineEvent::Token {
+            id,
+            text: text_piece,
+            generated,
+            elapsed: first.map(|t| t.elapsed()).unwrap_or(Duration::ZERO),
+        });
+    };
+
+    let stop_reason = loop {
+        if cancel.is_cancelled(id) {
+            break StopReason::Cancelled;
+        }
+        if generated >= sampler_params.max_tokens {
+            break StopReason::MaxTokens;
+        }
+        let token = sampler.sample(&session.context, logits_index);
+        if vocab.is_eog(token) {
+            break StopReason::EndOfGeneration;
+        }
+        generated += 1;
+        if first_token_at.is_none() {
+            first_token_at = Some(Instant::now());
+            stats.time_to_first_token = started.elapsed();
+        }
+        piece.clear();
+        vocab.token_to_piece_into(token, &mut piece, false, None);
+        let decoded = utf8.push(&piece);
+        match stops.push(&decoded) {
+            StopScan::Continue(shown) => {
+                text.push_str(&shown);
+                emit(shown, generated, first_token_at);
+            }
+            StopScan::Stopped(shown) => {
+                text.push_str(&shown);
+                emit(shown, generated, first_token_at);
+                break StopReason::StopString;
+            }
+        }
+        if generated >= sampler_params.max_tokens {
+            break StopReason::MaxTokens;
+        }
+        if position as u32 >= context_size {
+            break StopReason::ContextFull;
+        }
+        session.batch.clear();
+        add(&mut session.batch, token, position, true)?;
+        match session.context.decode(&mut session.batch) {
+            Ok(()) => {}
+            Err(DecodeError::NoKvCacheSlot) => break StopReason::ContextFull,
+            Err(error) => {
+                return Err(EngineError::Decode {
+                    reason: error.to_string(),
+                })
+            }
+        }
+        position += 1;
+        logits_index = 0;
+    };
+
+    if stop_reason != StopReason::StopString {
+        let held = stops.flush();
+        if !held.is_empty() {
+            text.push_str(&held);
+            emit(held, generated, first_token_at);
+        }
+    }
+    stats.generated_tokens = generated;
+    stats.generation_time = generation_started.elapsed();
+    stats.tokens_per_second = per_second(generated, stats.generation_time);
+    stats.context_used = position as u32;
+    if first_token_at.is_none() {
+        stats.time_to_first_token = started.elapsed();
+    }
+    Ok(finish(text, stop_reason, stats))
+}
+
+fn add(
+    batch: &mut llama_cpp_2::llama_batch::LlamaBatch<'_>,
+    token: LlamaToken,
+    position: i32,
+    logits: bool,
+) -> Result<(), EngineError> {
+    batch
+        .add(token, position, &[0], logits)
+        .map_err(|error| EngineError::Decode {
+            reason: error.to_string(),
+        })
+}
+
+/// Tokenizes the rendered prompt. The BOS token is added only when the vocabulary wants one and
+/// the template has not already written it, so it is never doubled.
+pub fn tokenize(model: &LlamaModel, text: &str, prompt: &Prompt) -> Vec<LlamaToken> {
+    let vocab = model.vocab();
+    let mut add_bos = vocab.should_add_bos();
+    if add_bos && matches!(prompt, Prompt::Chat { .. }) {
+        let bos_text = vocab.token_to_piece(vocab.bos(), true, None);
+        if !bos_text.is_empty() && text.as_bytes().starts_with(&bos_text) {
+            add_bos = false;
+        }
+    }
+    vocab.tokenize(text.as_bytes(), add_bos, true)
+}
+
+pub fn per_second(tokens: u32, elapsed: Duration) -> f64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds <= 0.0 {
+        0.0
+    } else {
+        f64::from(tokens) / seconds
+    }
+}
+
+fn validate(params: &SamplerParams) -> Result<(), EngineError> {
+    let bad = |reason: String| Err(EngineError::InvalidSampler { reason });
+    if !params.temperature.is_finite() || params.temperature < 0.0 {
+        return bad(format!(
+            "temperature must be 0 or more, got {}",
+            params.temperature
+        ));
+    }
+    if !(params.top_p > 0.0 && params.top_p <= 1.0) {
+        return bad(format!("top-p must be in (0, 1], got {}", params.top_p));
+    }
+    if !(0.0..=1.0).contains(&params.min_p) {
+        return bad(format!("min-p must be in [0, 1], got {}", params.min_p));
+    }
+    if !params.repeat_penalty.is_finite() || params.repeat_penalty <= 0.0 {
+        return bad(format!(
+            "repeat penalty must be above 0, got {}",
+            params.repeat_penalty
+        ));
+    }
+    if !params.presence_penalty.is_finite() || !params.frequency_penalty.is_finite() {
+        return bad("presence and frequency penalties must be finite numbers".into());
+    }
+    if params.top_k < 0 {
+        return bad(format!(
+            "top-k must be 0 (off) or more, got {}",
+            params.top_k
+        ));
+    }
+    if params.repeat_last_n < 0 {
+        return bad(format!(
+            "repeat-last-n must be 0 or more, got {}",
+            params.repeat_last_n
+        ));
+    }
+    Ok(())
+}
+
+/// The sampler chain, in llama.cpp's own order: penalties → top-k → top-p → min-p →
+/// temperature → draw. Stages that would do nothing are left out, and top-k comes before any
+/// sort so that large vocabularies stay cheap.
+pub fn build_sampler(model: &LlamaModel, params: &SamplerParams, seed: u32) -> LlamaSampler {
+    let mut chain = Vec::with_capacity(6);
+    let penalties_active = params.repeat_last_n > 0
+        && (params.repeat_penalty != 1.0
+            || params.presence_penalty != 0.0
+            || params.frequency_penalty != 0.0);
+    if penalties_active {
+        chain.push(LlamaSampler::penalties(
+            model.n_vocab(),
+            params.repeat_last_n,
+            params.repeat_penalty,
+            params.frequency_penalty,
+            params.presence_penalty,
+        ));
+    }
+    if params.temperature <= 0.0 {
+        chain.push(LlamaSampler::greedy());
+        return LlamaSampler::chain_simple(chain);
+    }
+    if params.top_k > 0 {
+        chain.push(LlamaSampler::top_k(params.top_k));
+    }
+    if params.top_p < 1.0 {
+        chain.push(LlamaSampler::top_p(params.top_p, 1));
+    }
+    if params.min_p > 0.0 {
+        chain.push(LlamaSampler::min_p(params.min_p, 1));
+    }
+    chain.push(LlamaSampler::temp(params.temperature));
+    chain.push(LlamaSampler::dist(seed));
+    LlamaSampler::chain_simple(chain)
+}
+
+/// A seed from the clock and the process's hash keys; no need for a random-number crate.
+pub fn random_seed() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    hasher.finish() as u32
+}

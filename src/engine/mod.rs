@@ -1,0 +1,153 @@
+//! The inference engine: llama.cpp on its own thread, reached only through [`EngineHandle`].
+//!
+//! Callers send commands (load, generate, bench, cancel) and receive [`EngineEvent`]s on a
+//! channel. Every command gets a [`RequestId`]; events carry it so a caller can drop the events
+//! of requests it no longer cares about. Nothing here knows about terminals.
+
+mod bench;
+mod error;
+mod events;
+mod generate;
+mod model_info;
+pub mod preflight;
+mod request;
+mod template;
+mod text_stream;
+mod worker;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+pub use error::EngineError;
+pub use events::{BenchRow, EngineEvent, ModelInfo, RunFinished, RunStarted, RunStats, StopReason};
+pub use model_info::quantization_name;
+pub use request::{
+    BenchSpec, GenerateRequest, GpuLayers, LoadOptions, Preflight, Prompt, RequestId, SamplerParams,
+};
+pub use template::KNOWN_TEMPLATES;
+pub use text_stream::{StopMatcher, StopScan, Utf8Stream};
+pub use worker::default_threads;
+
+use worker::{CancelFlag, Worker};
+
+/// What the handle sends to the worker.
+#[derive(Debug)]
+pub enum Command {
+    Load {
+        id: RequestId,
+        options: LoadOptions,
+    },
+    Generate {
+        id: RequestId,
+        request: GenerateRequest,
+    },
+    Bench {
+        id: RequestId,
+        spec: BenchSpec,
+    },
+    Shutdown,
+}
+
+/// The one way into the engine. Dropping it cancels whatever runs and stops the worker.
+pub struct EngineHandle {
+    commands: Sender<Command>,
+    cancel: CancelFlag,
+    next_id: AtomicU64,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Starts the worker thread; events arrive on the returned receiver.
+    pub fn spawn() -> (Self, UnboundedReceiver<EngineEvent>) {
+        let (command_sender, command_receiver) = std::sync::mpsc::channel();
+        let (event_sender, event_receiver) = unbounded_channel();
+        let cancel = CancelFlag::default();
+        let worker = Worker {
+            commands: command_receiver,
+            events: event_sender,
+            cancel: cancel.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("refrain-engine".into())
+            .spawn(move || worker.run())
+            .ok();
+        let handle = Self {
+            commands: command_sender,
+            cancel,
+            next_id: AtomicU64::new(1),
+            thread,
+        };
+        (handle, event_receiver)
+    }
+
+    fn send(&self, make: impl FnOnce(RequestId) -> Command) -> RequestId {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        // A dead worker shows up as the event channel closing; the caller handles that.
+        let _ = self.commands.send(make(id));
+        id
+    }
+
+    /// Loads a model, replacing the current one once the new one is asked for.
+    pub fn load(&self, options: LoadOptions) -> RequestId {
+        self.send(|id| Command::Load { id, options })
+    }
+
+    pub fn generate(&self, request: GenerateRequest) -> RequestId {
+        self.send(|id| Command::Generate { id, request })
+    }
+
+    pub fn bench(&self, spec: BenchSpec) -> RequestId {
+        self.send(|id| Command::Bench { id, spec })
+    }
+
+    /// A cancel switch that can move to another thread (a signal handler, say).
+    pub fn canceller(&self) -> Canceller {
+        Canceller(self.cancel.clone())
+    }
+
+    /// Cancels request `id` and any older one still queued or running. The decode loop checks
+    /// before every token, so a generation stops within one token.
+    pub fn cancel(&self, id: RequestId) {
+        self.cancel.cancel_through(id);
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.cancel.cancel_through(u64::MAX);
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Cancels requests from any thread; see [`EngineHandle::cancel`].
+#[derive(Debug, Clone)]
+pub struct Canceller(CancelFlag);
+
+impl Canceller {
+    pub fn cancel(&self, id: RequestId) {
+        self.0.cancel_through(id);
+    }
+}
+
+/// Reads a model's vocabulary in this process; for the `check-model` child process, where an
+/// abort inside llama.cpp only ends the child.
+pub fn check_model_here(path: &std::path::Path) -> Result<(), EngineError> {
+    preflight::check_header(path)?;
+    let backend = worker::backend()?;
+    let params = llama_cpp_2::model::params::LlamaModelParams::default()
+        .with_vocab_only(true)
+        .with_n_gpu_layers(0);
+    llama_cpp_2::model::LlamaModel::load_from_file(backend, path, &params)
+        .map(drop)
+        .map_err(|_| EngineError::ModelInvalid {
+            path: path.to_path_buf(),
+            reason: crate::logging::take_last_llama_error()
+                .unwrap_or_else(|| "llama.cpp could not read its vocabulary".into()),
+        })
+}

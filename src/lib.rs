@@ -1,0 +1,11 @@
+//! refrain: a terminal studio for prompts on local GGUF models.
+//!
+//! Layers, data flowing one way: [`engine`] (llama.cpp on its own thread) → [`tui`] (the
+//! studio) and [`cli`] (headless subcommands), with [`paths`], [`logging`] and [`fatal`] as
+//! shared plumbing.
+
+pub mod cli;
+pub mod engine;
+pub mod fatal;
+pub mod logging;
+pub mod paths;

@@ -1,0 +1,45 @@
+use clap::Parser;
+
+use refrain::cli::{self, Cli, CommandLine, Failure};
+
+fn main() {
+    // Before any thread starts: ggml must not launch a debugger when it aborts.
+    std::env::set_var("GGML_NO_BACKTRACE", "1");
+    refrain::fatal::install_panic_hook();
+    let cli = Cli::parse();
+    let code = match dispatch(&cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            refrain::fatal::restore_terminal();
+            eprintln!("refrain: {}", failure.message);
+            failure.exit_code
+        }
+    };
+    std::process::exit(code);
+}
+
+fn dispatch(cli: &Cli) -> Result<i32, Failure> {
+    match &cli.command {
+        Some(CommandLine::CheckModel { path }) => {
+            refrain::logging::init(false);
+            match refrain::engine::check_model_here(path) {
+                Ok(()) => Ok(0),
+                Err(error) => Err(error.into()),
+            }
+        }
+        Some(CommandLine::Run(args)) => {
+            refrain::logging::init(cli.verbose);
+            cli::run(args, &cli.load)
+        }
+        Some(CommandLine::Bench(args)) => {
+            refrain::logging::init(cli.verbose);
+            cli::bench(args, &cli.load)
+        }
+        None => {
+            refrain::logging::init(cli.verbose);
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(0)
+        }
+    }
+}

