@@ -12,7 +12,8 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 static LAST_LLAMA_ERROR: Mutex<Option<String>> = Mutex::new(None);
 
-/// The last warning or error llama.cpp logged since the previous call, for error messages.
+/// The first error llama.cpp logged since the previous call (the root cause; later ones only
+/// repeat "failed to load model"), for error messages.
 pub fn take_last_llama_error() -> Option<String> {
     LAST_LLAMA_ERROR
         .lock()
@@ -42,7 +43,7 @@ impl Visit for MessageVisitor {
 impl<S: Subscriber> Layer<S> for LlamaErrorCapture {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let metadata = event.metadata();
-        if metadata.target() != "llama-cpp-2" || *metadata.level() > Level::WARN {
+        if metadata.target() != "llama-cpp-2" || *metadata.level() > Level::ERROR {
             return;
         }
         let mut visitor = MessageVisitor(String::new());
@@ -50,7 +51,7 @@ impl<S: Subscriber> Layer<S> for LlamaErrorCapture {
         let message = visitor.0.trim().to_owned();
         if !message.is_empty() {
             if let Ok(mut slot) = LAST_LLAMA_ERROR.lock() {
-                *slot = Some(message);
+                slot.get_or_insert(message);
             }
         }
     }
@@ -77,7 +78,7 @@ pub fn init(verbose: bool) -> Option<PathBuf> {
             .with_writer(std::io::stderr)
             .with_filter(filter())
     });
-    let capture = LlamaErrorCapture.with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+    let capture = LlamaErrorCapture.with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
     let _ = tracing_subscriber::registry()
         .with(file_layer)
         .with(stderr_layer)

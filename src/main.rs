@@ -21,9 +21,14 @@ fn main() {
 fn dispatch(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
         Some(CommandLine::CheckModel { path }) => {
-            refrain::logging::init(false);
+            refrain::logging::init(cli.verbose);
+            // The parent reads our last stderr line as the reason: print only that.
             match refrain::engine::check_model_here(path) {
                 Ok(()) => Ok(0),
+                Err(refrain::engine::EngineError::ModelInvalid { reason, .. }) => {
+                    eprintln!("{reason}");
+                    Ok(cli::EXIT_BAD_INPUT)
+                }
                 Err(error) => Err(error.into()),
             }
         }

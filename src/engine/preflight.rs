@@ -228,20 +228,20 @@ fn check_in_child(path: &Path, program: &Path) -> Result<Option<String>, EngineE
         ?status,
         "model checked in a child process"
     );
-    let last_line = stderr_text
-        .lines()
-        .rev()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_owned();
+    let last_line = tidy_child_message(
+        stderr_text
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or(""),
+    );
     match status {
         Some(status) if status.success() => Ok(None),
         Some(status) => {
             use std::os::unix::process::ExitStatusExt;
             let reason = match status.signal() {
                 Some(signal) => format!(
-                    "llama.cpp aborted while reading it (signal {signal}){}",
+                    "llama.cpp aborted while reading it (signal {signal}, caught in a child process){}",
                     if last_line.is_empty() {
                         String::new()
                     } else {
@@ -260,8 +260,36 @@ fn check_in_child(path: &Path, program: &Path) -> Result<Option<String>, EngineE
     }
 }
 
+/// "refrain: llama.cpp aborted: /long/path/llama-vocab.cpp:2578: GGML_ASSERT(x) failed" →
+/// "GGML_ASSERT(x) failed (llama-vocab.cpp:2578)".
+fn tidy_child_message(line: &str) -> String {
+    let line = line
+        .trim()
+        .trim_start_matches("refrain: ")
+        .trim_start_matches("llama.cpp aborted: ");
+    let mut parts = line.splitn(3, ": ");
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(location), Some(message), None) if location.contains('/') => {
+            let file = location.rsplit('/').next().unwrap_or(location);
+            format!("{message} ({file})")
+        }
+        _ => line.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn abort_message_is_shortened() {
+        assert_eq!(
+            super::tidy_child_message(
+                "refrain: llama.cpp aborted: /x/y/llama-vocab.cpp:2578: GGML_ASSERT(a == b) failed"
+            ),
+            "GGML_ASSERT(a == b) failed (llama-vocab.cpp:2578)"
+        );
+        assert_eq!(super::tidy_child_message("plain reason"), "plain reason");
+    }
+
     use super::*;
 
     #[test]
