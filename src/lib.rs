@@ -9,3 +9,4 @@ pub mod engine;
 pub mod fatal;
 pub mod logging;
 pub mod paths;
+pub mod tui;

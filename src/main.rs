@@ -42,9 +42,11 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         }
         None => {
             refrain::logging::init(cli.verbose);
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(0)
+            let options = refrain::tui::StudioOptions {
+                template: cli.template.clone(),
+                mouse: cli.mouse,
+            };
+            refrain::tui::run(&cli.load, &cli.sampler, &options)
         }
     }
 }

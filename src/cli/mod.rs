@@ -37,6 +37,13 @@ pub struct Cli {
     pub load: LoadArgs,
     #[command(flatten)]
     pub sampler: SamplerArgs,
+    /// Studio: use this built-in chat template instead of the model's (chatml, llama3, gemma, …).
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// Studio: capture the mouse so the wheel scrolls the output (F2 toggles; off keeps the
+    /// terminal's own text selection).
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,172 @@
+//! The studio: a full-screen terminal UI over the engine.
+//!
+//! Terminal input, engine events and signals become [`update::Msg`]s; `update` changes the
+//! [`state::State`] and returns [`update::Effect`]s, which this runtime carries out. Frames are
+//! drawn from the state only when something changed, at most ~60 times a second, so a fast
+//! token stream costs one frame per tick, not one per token.
+
+pub mod controls;
+pub mod keymap;
+pub mod layout;
+pub mod output;
+pub mod panes;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{self, Event};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+use crate::cli::{Failure, LoadArgs, SamplerArgs};
+use crate::engine::EngineHandle;
+use state::{ModelState, NoticeKind, State};
+use update::{Effect, Msg};
+
+/// How often at most a frame is drawn.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+/// Studio options beyond the load and sampler flags.
+#[derive(Debug, Clone, Default)]
+pub struct StudioOptions {
+    pub template: Option<String>,
+    pub mouse: bool,
+}
+
+/// Builds the opening state: sampler defaults from the flags, the model to load, or why none.
+pub fn initial_state(load: &LoadArgs, sampler: &SamplerArgs, options: &StudioOptions) -> State {
+    let mut state = State::new(sampler.to_params(), theme::Theme::from_env());
+    state.template = options.template.clone();
+    state.mouse_enabled = options.mouse;
+    match load.to_options() {
+        Ok(load_options) => state.load_options = Some(load_options),
+        Err(message) => {
+            let first_line = message.lines().next().unwrap_or("").to_owned();
+            state.model = ModelState::Missing(message);
+            state.set_notice(
+                NoticeKind::Error,
+                format!("{first_line} Quit and run `make models`, or pass --model PATH."),
+            );
+        }
+    }
+    state
+}
+
+/// Opens the studio and runs it until the user quits or a signal ends it.
+pub fn run(
+    load: &LoadArgs,
+    sampler: &SamplerArgs,
+    options: &StudioOptions,
+) -> Result<i32, Failure> {
+    let state = initial_state(load, sampler, options);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure {
+            message: format!("could not start the event loop: {error}"),
+            exit_code: 1,
+        })?;
+    let result = runtime.block_on(studio(state));
+    terminal::leave();
+    result.map_err(|error| Failure {
+        message: format!("terminal error: {error}"),
+        exit_code: 1,
+    })
+}
+
+async fn studio(mut state: State) -> std::io::Result<i32> {
+    use tokio::signal::unix::{signal, SignalKind};
+
+    let mut terminal = terminal::enter()?;
+    if state.mouse_enabled {
+        terminal::set_mouse_capture(true)?;
+    }
+    let (engine, mut engine_events) = EngineHandle::spawn();
+    let (input_sender, mut input) = unbounded_channel();
+    spawn_input_reader(input_sender);
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+
+    let size = terminal.size()?;
+    update::resize(&mut state, size.width, size.height);
+    let effects = update::start(&mut state);
+    run_effects(&engine, &mut state, effects)?;
+    terminal.draw(|frame| panes::draw(frame, &state))?;
+    let mut last_draw = Instant::now();
+    let mut dirty = false;
+
+    while !state.quit {
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME_INTERVAL);
+        let msg = tokio::select! {
+            Some(msg) = input.recv() => msg,
+            Some(event) = engine_events.recv() => Msg::Engine(event),
+            _ = terminate.recv() => Msg::Terminate,
+            _ = hangup.recv() => Msg::Terminate,
+            _ = tokio::time::sleep_until(next_frame), if dirty => {
+                terminal.draw(|frame| panes::draw(frame, &state))?;
+                last_draw = Instant::now();
+                dirty = false;
+                continue;
+            }
+        };
+        let effects = update::update(&mut state, msg);
+        run_effects(&engine, &mut state, effects)?;
+        dirty = true;
+        if last_draw.elapsed() >= FRAME_INTERVAL {
+            terminal.draw(|frame| panes::draw(frame, &state))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+    }
+    drop(engine);
+    Ok(0)
+}
+
+/// Carries out what `update` asked for; replies (request ids) go back through `update`.
+pub fn run_effects(
+    engine: &EngineHandle,
+    state: &mut State,
+    effects: Vec<Effect>,
+) -> std::io::Result<()> {
+    for effect in effects {
+        match effect {
+            Effect::Load(options) => {
+                let id = engine.load(options);
+                update::update(state, Msg::LoadSent(id));
+            }
+            Effect::Generate(request) => {
+                let id = engine.generate(request);
+                update::update(state, Msg::GenerationSent(id));
+            }
+            Effect::Cancel(id) => engine.cancel(id),
+            Effect::CopyToClipboard(text) => terminal::copy_to_clipboard(&text)?,
+            Effect::SetMouseCapture(enabled) => terminal::set_mouse_capture(enabled)?,
+            Effect::Quit => state.quit = true,
+        }
+    }
+    Ok(())
+}
+
+/// Terminal input on its own thread: crossterm's read blocks.
+fn spawn_input_reader(sender: UnboundedSender<Msg>) {
+    std::thread::Builder::new()
+        .name("refrain-input".into())
+        .spawn(move || loop {
+            let msg = match event::read() {
+                Ok(Event::Key(key)) => Msg::Key(key),
+                Ok(Event::Paste(text)) => Msg::Paste(text),
+                Ok(Event::Mouse(mouse)) => Msg::Mouse(mouse),
+                Ok(Event::Resize(width, height)) => Msg::Resize(width, height),
+                Ok(_) => continue,
+                // The terminal is gone (hangup): end as SIGHUP would.
+                Err(_) => Msg::Terminate,
+            };
+            let stop = matches!(msg, Msg::Terminate);
+            if sender.send(msg).is_err() || stop {
+                break;
+            }
+        })
+        .ok();
+}

@@ -1,0 +1,193 @@
+//! Everything the studio shows. Only `update` changes it; panes read it.
+
+use std::time::Duration;
+
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::{TextArea, WrapMode};
+
+use super::controls::Controls;
+use super::output::OutputView;
+use super::theme::Theme;
+use crate::engine::{
+    GenerateRequest, LoadOptions, ModelInfo, RequestId, SamplerParams, StopReason,
+};
+
+/// Which pane takes the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Prompt,
+    System,
+    Controls,
+    Output,
+}
+
+impl Focus {
+    pub const ORDER: [Focus; 4] = [Focus::Prompt, Focus::System, Focus::Controls, Focus::Output];
+
+    pub fn next(self) -> Self {
+        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        Self::ORDER[(i + 1) % Self::ORDER.len()]
+    }
+
+    pub fn previous(self) -> Self {
+        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        Self::ORDER[(i + Self::ORDER.len() - 1) % Self::ORDER.len()]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelState {
+    /// No model to load (none found); the message says how to get one.
+    Missing(String),
+    Loading {
+        id: Option<RequestId>,
+        name: String,
+        fraction: f32,
+    },
+    Ready(Box<ModelInfo>),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Idle,
+    /// Asked for; the engine has not given it an id yet.
+    Requested,
+    Generating {
+        id: RequestId,
+        prompt_tokens: u32,
+        context_size: u32,
+        seed: Option<u32>,
+        generated: u32,
+        /// Since the first token.
+        elapsed: Duration,
+        time_to_first_token: Option<Duration>,
+        cancelling: bool,
+    },
+}
+
+impl RunState {
+    pub fn id(&self) -> Option<RequestId> {
+        match self {
+            RunState::Generating { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn is_busy(&self) -> bool {
+        !matches!(self, RunState::Idle)
+    }
+}
+
+/// What the status bar keeps showing about the last finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRun {
+    pub stop_reason: StopReason,
+    pub time_to_first_token: Duration,
+    pub tokens_per_second: f64,
+    pub generated: u32,
+    pub context_used: u32,
+    pub context_size: u32,
+    pub seed: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub text: String,
+}
+
+pub struct State {
+    pub focus: Focus,
+    pub prompt: TextArea<'static>,
+    pub system: TextArea<'static>,
+    pub controls: Controls,
+    pub output: OutputView,
+    pub model: ModelState,
+    pub run: RunState,
+    pub last_run: Option<LastRun>,
+    pub load_options: Option<LoadOptions>,
+    /// The last prompt sent, for regenerate.
+    pub last_request: Option<GenerateRequest>,
+    pub template: Option<String>,
+    pub help_open: bool,
+    pub mouse_enabled: bool,
+    pub notice: Option<Notice>,
+    /// Terminal size in cells.
+    pub size: (u16, u16),
+    pub theme: Theme,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(sampler: SamplerParams, theme: Theme) -> Self {
+        let mut state = Self {
+            focus: Focus::Prompt,
+            prompt: editor("Type a prompt. Enter adds a line; Ctrl+S sends."),
+            system: editor("Optional system prompt"),
+            controls: Controls::new(sampler),
+            output: OutputView::default(),
+            model: ModelState::Missing(String::new()),
+            run: RunState::Idle,
+            last_run: None,
+            load_options: None,
+            last_request: None,
+            template: None,
+            help_open: false,
+            mouse_enabled: false,
+            notice: None,
+            size: (80, 24),
+            theme,
+            quit: false,
+        };
+        state.refresh_editor_cursors();
+        state
+    }
+
+    /// Only the focused editor shows a cursor.
+    pub fn refresh_editor_cursors(&mut self) {
+        let visible = Style::default().add_modifier(Modifier::REVERSED);
+        let hidden = Style::default();
+        let (prompt, system) = match self.focus {
+            Focus::Prompt => (visible, hidden),
+            Focus::System => (hidden, visible),
+            _ => (hidden, hidden),
+        };
+        self.prompt.set_cursor_style(prompt);
+        self.system.set_cursor_style(system);
+    }
+
+    pub fn set_notice(&mut self, kind: NoticeKind, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            kind,
+            text: text.into(),
+        });
+    }
+
+    /// Live tokens per second of the run in progress.
+    pub fn live_tokens_per_second(&self) -> Option<f64> {
+        match &self.run {
+            RunState::Generating {
+                generated, elapsed, ..
+            } if *generated > 1 && !elapsed.is_zero() => {
+                Some(f64::from(*generated - 1) / elapsed.as_secs_f64())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn editor(placeholder: &str) -> TextArea<'static> {
+    let mut area = TextArea::default();
+    area.set_wrap_mode(WrapMode::WordOrGlyph);
+    area.set_placeholder_text(placeholder);
+    area.set_cursor_line_style(Style::default());
+    area.set_max_histories(200);
+    area
+}

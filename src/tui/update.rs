@@ -1,0 +1,461 @@
+//! The studio's one place of change: `update(&mut State, Msg) -> Vec<Effect>`. Pure: no I/O,
+//! no terminal, no engine calls; the runtime carries out the effects.
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+
+use super::keymap::{self, Action, Scope};
+use super::layout;
+use super::state::{Focus, LastRun, ModelState, NoticeKind, RunState, State};
+use crate::engine::{EngineEvent, GenerateRequest, LoadOptions, Prompt, RequestId, StopReason};
+
+/// Everything that can happen to the studio.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Engine(EngineEvent),
+    /// The engine accepted a generation under this id.
+    GenerationSent(RequestId),
+    /// The engine accepted a load under this id.
+    LoadSent(RequestId),
+    /// SIGTERM or SIGHUP: leave now, cleanly.
+    Terminate,
+}
+
+/// What `update` asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Load(LoadOptions),
+    Generate(GenerateRequest),
+    Cancel(RequestId),
+    CopyToClipboard(String),
+    SetMouseCapture(bool),
+    Quit,
+}
+
+/// The effects to run when the studio opens.
+pub fn start(state: &mut State) -> Vec<Effect> {
+    match state.load_options.clone() {
+        Some(options) => {
+            state.model = ModelState::Loading {
+                id: None,
+                name: file_name(&options.model_path),
+                fraction: 0.0,
+            };
+            vec![Effect::Load(options)]
+        }
+        None => Vec::new(),
+    }
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
+        Msg::Key(_) => Vec::new(),
+        Msg::Paste(text) => {
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            match state.focus {
+                Focus::Prompt => {
+                    state.prompt.insert_str(&text);
+                }
+                Focus::System => {
+                    state.system.insert_str(&text);
+                }
+                Focus::Controls => {
+                    for c in text.trim().chars() {
+                        state.controls.type_char(c);
+                    }
+                }
+                Focus::Output => {}
+            }
+            Vec::new()
+        }
+        Msg::Mouse(mouse) => {
+            match mouse.kind {
+                MouseEventKind::ScrollUp => state.output.scroll_by(-3),
+                MouseEventKind::ScrollDown => state.output.scroll_by(3),
+                _ => {}
+            }
+            Vec::new()
+        }
+        Msg::Resize(width, height) => {
+            resize(state, width, height);
+            Vec::new()
+        }
+        Msg::Engine(event) => on_engine(state, event),
+        Msg::GenerationSent(id) => {
+            if matches!(state.run, RunState::Requested) {
+                state.run = RunState::Generating {
+                    id,
+                    prompt_tokens: 0,
+                    context_size: 0,
+                    seed: None,
+                    generated: 0,
+                    elapsed: Duration::ZERO,
+                    time_to_first_token: None,
+                    cancelling: false,
+                };
+            }
+            Vec::new()
+        }
+        Msg::LoadSent(id) => {
+            if let ModelState::Loading { id: slot, .. } = &mut state.model {
+                *slot = Some(id);
+            }
+            Vec::new()
+        }
+        Msg::Terminate => quit(state),
+    }
+}
+
+pub fn resize(state: &mut State, width: u16, height: u16) {
+    state.size = (width, height);
+    if let Some(areas) = layout::areas(width, height) {
+        let inner = layout::inner(areas.output);
+        state.output.resize(inner.width, inner.height);
+    }
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    let mut effects = Vec::new();
+    if let Some(id) = state.run.id() {
+        effects.push(Effect::Cancel(id));
+    }
+    effects.push(Effect::Quit);
+    effects
+}
+
+fn scope(focus: Focus) -> Scope {
+    match focus {
+        Focus::Prompt | Focus::System => Scope::Editor,
+        Focus::Controls => Scope::Controls,
+        Focus::Output => Scope::Output,
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let action = keymap::lookup(scope(state.focus), &key);
+    if state.help_open {
+        // The help overlay eats keys: any of its toggles or Esc closes it.
+        if matches!(action, Some(Action::ToggleHelp | Action::Cancel)) {
+            state.help_open = false;
+        } else if matches!(action, Some(Action::Quit)) {
+            return quit(state);
+        }
+        return Vec::new();
+    }
+    if let Some(action) = action {
+        return on_action(state, action);
+    }
+    match state.focus {
+        Focus::Prompt => {
+            state.prompt.input(key);
+        }
+        Focus::System => {
+            state.system.input(key);
+        }
+        Focus::Controls => {
+            use ratatui::crossterm::event::KeyCode;
+            match key.code {
+                KeyCode::Char(c) if !state.controls.type_char(c) => {
+                    state.controls.hint = Some(format!("'{c}' is not part of a number"));
+                }
+                KeyCode::Backspace => {
+                    state.controls.typed.pop();
+                }
+                _ => {}
+            }
+        }
+        Focus::Output => {}
+    }
+    Vec::new()
+}
+
+fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Send => send(state),
+        Action::Regenerate => regenerate(state),
+        Action::Cancel => {
+            if !state.controls.typed.is_empty() && state.focus == Focus::Controls {
+                state.controls.typed.clear();
+                return Vec::new();
+            }
+            cancel(state)
+        }
+        Action::Quit => quit(state),
+        Action::QuitOrCancel => {
+            if state.run.is_busy() {
+                cancel(state)
+            } else {
+                quit(state)
+            }
+        }
+        Action::FocusNext | Action::FocusPrevious => {
+            state.controls.typed.clear();
+            state.focus = if action == Action::FocusNext {
+                state.focus.next()
+            } else {
+                state.focus.previous()
+            };
+            state.refresh_editor_cursors();
+            Vec::new()
+        }
+        Action::ToggleHelp => {
+            state.help_open = !state.help_open;
+            Vec::new()
+        }
+        Action::CopyOutput => {
+            let text = state.output.text().to_owned();
+            if text.is_empty() {
+                state.set_notice(NoticeKind::Info, "nothing to copy yet");
+                Vec::new()
+            } else {
+                state.set_notice(
+                    NoticeKind::Info,
+                    format!("copied {} characters (OSC 52)", text.chars().count()),
+                );
+                vec![Effect::CopyToClipboard(text)]
+            }
+        }
+        Action::ToggleMouse => {
+            state.mouse_enabled = !state.mouse_enabled;
+            let word = if state.mouse_enabled {
+                "on: wheel scrolls the output"
+            } else {
+                "off: the terminal selects text"
+            };
+            state.set_notice(NoticeKind::Info, format!("mouse {word}"));
+            vec![Effect::SetMouseCapture(state.mouse_enabled)]
+        }
+        Action::ScrollPageUp => scroll(state, -state.output.page()),
+        Action::ScrollPageDown => scroll(state, state.output.page()),
+        Action::ScrollUp => scroll(state, -1),
+        Action::ScrollDown => scroll(state, 1),
+        Action::ScrollTop => {
+            state.output.scroll_to_top();
+            Vec::new()
+        }
+        Action::ScrollBottom => {
+            state.output.scroll_to_bottom();
+            Vec::new()
+        }
+        Action::Undo | Action::Redo => {
+            let editor = if state.focus == Focus::System {
+                &mut state.system
+            } else {
+                &mut state.prompt
+            };
+            if action == Action::Undo {
+                editor.undo();
+            } else {
+                editor.redo();
+            }
+            Vec::new()
+        }
+        Action::SelectPrevious | Action::SelectNext => {
+            let count = super::controls::FIELDS.len();
+            let c = &mut state.controls;
+            c.typed.clear();
+            c.selected = if action == Action::SelectNext {
+                (c.selected + 1) % count
+            } else {
+                (c.selected + count - 1) % count
+            };
+            Vec::new()
+        }
+        Action::Decrease => step(state, -1.0, false),
+        Action::Increase => step(state, 1.0, false),
+        Action::DecreaseCoarse => step(state, -1.0, true),
+        Action::IncreaseCoarse => step(state, 1.0, true),
+        Action::ToggleRandomSeed => {
+            if state.controls.selected_field() == super::controls::Field::Seed {
+                state.controls.toggle_random_seed();
+            } else {
+                state.controls.hint = Some("r toggles the seed: select it first".into());
+            }
+            Vec::new()
+        }
+        Action::ResetField => {
+            state.controls.reset_selected();
+            Vec::new()
+        }
+        Action::ApplyTyped => {
+            state.controls.apply_typed();
+            Vec::new()
+        }
+    }
+}
+
+fn scroll(state: &mut State, delta: isize) -> Vec<Effect> {
+    state.output.scroll_by(delta);
+    Vec::new()
+}
+
+fn step(state: &mut State, direction: f64, coarse: bool) -> Vec<Effect> {
+    state.controls.step(direction, coarse);
+    Vec::new()
+}
+
+fn send(state: &mut State) -> Vec<Effect> {
+    let user = state.prompt.lines().join("\n");
+    if user.trim().is_empty() {
+        state.set_notice(
+            NoticeKind::Error,
+            "the prompt is empty: type something first",
+        );
+        return Vec::new();
+    }
+    let system = state.system.lines().join("\n");
+    let request = GenerateRequest {
+        prompt: Prompt::Chat {
+            system: (!system.trim().is_empty()).then_some(system),
+            user,
+            template: state.template.clone(),
+        },
+        sampler: state.controls.params.clone(),
+    };
+    start_generation(state, request)
+}
+
+/// The last prompt again, with the controls as they are now (so a turned temperature applies);
+/// a random seed draws a new one, a fixed seed repeats.
+fn regenerate(state: &mut State) -> Vec<Effect> {
+    let Some(previous) = state.last_request.clone() else {
+        state.set_notice(
+            NoticeKind::Info,
+            "nothing to regenerate yet: send a prompt first",
+        );
+        return Vec::new();
+    };
+    let request = GenerateRequest {
+        prompt: previous.prompt,
+        sampler: state.controls.params.clone(),
+    };
+    start_generation(state, request)
+}
+
+fn start_generation(state: &mut State, request: GenerateRequest) -> Vec<Effect> {
+    match &state.model {
+        ModelState::Ready(_) | ModelState::Loading { .. } => {}
+        ModelState::Missing(message) | ModelState::Failed(message) => {
+            let message = format!("no model loaded: {message}");
+            state.set_notice(NoticeKind::Error, message);
+            return Vec::new();
+        }
+    }
+    let mut effects = Vec::new();
+    if let Some(id) = state.run.id() {
+        effects.push(Effect::Cancel(id));
+    }
+    state.output.clear();
+    state.notice = None;
+    state.run = RunState::Requested;
+    state.last_request = Some(request.clone());
+    effects.push(Effect::Generate(request));
+    effects
+}
+
+fn cancel(state: &mut State) -> Vec<Effect> {
+    match &mut state.run {
+        RunState::Generating { id, cancelling, .. } => {
+            *cancelling = true;
+            vec![Effect::Cancel(*id)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
+    let current_run = state.run.id();
+    let current_load = match &state.model {
+        ModelState::Loading { id, .. } => *id,
+        _ => None,
+    };
+    let id = event.id();
+    match event {
+        EngineEvent::LoadProgress { fraction, .. } if Some(id) == current_load => {
+            if let ModelState::Loading { fraction: slot, .. } = &mut state.model {
+                *slot = fraction;
+            }
+        }
+        EngineEvent::Loaded { info, .. } if Some(id) == current_load => {
+            state.model = ModelState::Ready(Box::new(info));
+        }
+        EngineEvent::Failed { error, .. } if Some(id) == current_load => {
+            state.model = ModelState::Failed(error.to_string());
+            state.set_notice(NoticeKind::Error, error.to_string());
+        }
+        EngineEvent::Started { started, .. } if Some(id) == current_run => {
+            if let RunState::Generating {
+                prompt_tokens,
+                context_size,
+                seed,
+                ..
+            } = &mut state.run
+            {
+                *prompt_tokens = started.prompt_tokens;
+                *context_size = started.context_size;
+                *seed = Some(started.seed);
+            }
+        }
+        EngineEvent::Token {
+            text,
+            generated: count,
+            elapsed: since_first,
+            ..
+        } if Some(id) == current_run => {
+            state.output.push(&text);
+            if let RunState::Generating {
+                generated,
+                elapsed,
+                time_to_first_token,
+                ..
+            } = &mut state.run
+            {
+                *generated = count;
+                *elapsed = since_first;
+                if time_to_first_token.is_none() {
+                    // Measured by the engine at the end; until then, the first token's arrival.
+                    *time_to_first_token = Some(Duration::ZERO);
+                }
+            }
+        }
+        EngineEvent::Finished { finished, .. } if Some(id) == current_run => {
+            let stats = &finished.stats;
+            state.last_run = Some(LastRun {
+                stop_reason: finished.stop_reason,
+                time_to_first_token: stats.time_to_first_token,
+                tokens_per_second: stats.tokens_per_second,
+                generated: stats.generated_tokens,
+                context_used: stats.context_used,
+                context_size: stats.context_size,
+                seed: finished.seed,
+            });
+            if finished.stop_reason == StopReason::ContextFull {
+                state.set_notice(
+                    NoticeKind::Error,
+                    format!("context full at {} tokens: start a new run, or reopen with a larger --ctx-size", stats.context_size),
+                );
+            }
+            state.run = RunState::Idle;
+        }
+        EngineEvent::Failed { error, .. } if Some(id) == current_run => {
+            state.set_notice(NoticeKind::Error, error.to_string());
+            state.run = RunState::Idle;
+        }
+        // Events of requests we no longer track (superseded runs) are dropped.
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
