@@ -129,8 +129,8 @@ impl State {
     pub fn new(sampler: SamplerParams, theme: Theme) -> Self {
         let mut state = Self {
             focus: Focus::Prompt,
-            prompt: editor("Type a prompt. Enter adds a line; Ctrl+S sends."),
-            system: editor("Optional system prompt"),
+            prompt: editor("Type a prompt (Enter: new line)", &theme),
+            system: editor("Optional system prompt", &theme),
             controls: Controls::new(sampler),
             output: OutputView::default(),
             model: ModelState::Missing(String::new()),
@@ -183,10 +183,11 @@ impl State {
     }
 }
 
-fn editor(placeholder: &str) -> TextArea<'static> {
+fn editor(placeholder: &str, theme: &Theme) -> TextArea<'static> {
     let mut area = TextArea::default();
     area.set_wrap_mode(WrapMode::WordOrGlyph);
     area.set_placeholder_text(placeholder);
+    area.set_placeholder_style(theme.muted());
     area.set_cursor_line_style(Style::default());
     area.set_max_histories(200);
     area

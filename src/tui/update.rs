@@ -459,3 +459,7 @@ fn file_name(path: &std::path::Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

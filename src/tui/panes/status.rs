@@ -1,51 +1,113 @@
 //! The status bar (model, state, context, speed, last stop reason) and the key-hint line,
-//! which shows notices (errors, "copied") when there is one.
+//! which shows notices (errors, "copied") when there is one. Both drop their least important
+//! parts rather than cut words when the terminal is narrow.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 use crate::tui::keymap::{keys_for, Action};
 use crate::tui::state::{ModelState, NoticeKind, RunState, State};
 
 const SEPARATOR: &str = " │ ";
 
+/// A piece of the status bar; lower `rank` is more important.
+struct Part {
+    text: String,
+    rank: u8,
+}
+
+fn part(rank: u8, text: impl Into<String>) -> Part {
+    Part {
+        text: text.into(),
+        rank,
+    }
+}
+
 pub fn draw(frame: &mut Frame, state: &State, status_area: Rect, hints_area: Rect) {
-    let mut parts: Vec<String> = Vec::new();
+    let status = fit(status_parts(state), SEPARATOR, status_area.width as usize);
+    frame.render_widget(
+        Paragraph::new(Line::from(status)).style(state.theme.status_bar()),
+        status_area,
+    );
+
+    let hints = match &state.notice {
+        Some(notice) => {
+            let style = match notice.kind {
+                NoticeKind::Error => state.theme.error(),
+                NoticeKind::Info => state.theme.accent(),
+            };
+            Line::from(Span::styled(format!(" {}", notice.text), style))
+        }
+        None => {
+            let first = |action| {
+                keys_for(action)
+                    .split(" / ")
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let parts = vec![
+                part(0, format!("{} send", first(Action::Send))),
+                part(1, "Esc cancel"),
+                part(3, format!("{} regenerate", first(Action::Regenerate))),
+                part(2, "Tab pane"),
+                part(0, format!("{} help", first(Action::ToggleHelp))),
+                part(1, format!("{} quit", first(Action::Quit))),
+            ];
+            Line::from(Span::styled(
+                fit(parts, " · ", hints_area.width as usize),
+                state.theme.muted(),
+            ))
+        }
+    };
+    frame.render_widget(Paragraph::new(hints), hints_area);
+}
+
+fn status_parts(state: &State) -> Vec<Part> {
+    let mut parts = Vec::new();
     match &state.model {
         ModelState::Ready(info) => {
             let offload = if info.gpu_layers_offloaded > 0 {
-                format!(
-                    "GPU {}/{} layers",
-                    info.gpu_layers_offloaded,
-                    info.layers + 1
-                )
+                format!("GPU {}/{}", info.gpu_layers_offloaded, info.layers + 1)
             } else {
                 "CPU".to_owned()
             };
-            parts.push(format!("{} · {} · {offload}", info.name, info.quantization));
-        }
-        ModelState::Loading { name, fraction, .. } => {
-            parts.push(format!(
-                "loading {name} {} {:>3.0}%",
-                bar(*fraction, 10),
-                fraction * 100.0
+            parts.push(part(
+                4,
+                format!("{} · {} · {offload}", info.name, info.quantization),
             ));
         }
-        ModelState::Failed(_) => parts.push("model failed to load".into()),
-        ModelState::Missing(_) => parts.push("no model".into()),
+        ModelState::Loading { name, fraction, .. } => {
+            parts.push(part(
+                0,
+                format!(
+                    "loading {name} {} {:>3.0}%",
+                    bar(*fraction, 10),
+                    fraction * 100.0
+                ),
+            ));
+        }
+        ModelState::Failed(_) => parts.push(part(0, "model failed to load")),
+        ModelState::Missing(_) => parts.push(part(0, "no model")),
     }
-    let run_state = match &state.run {
-        RunState::Idle if matches!(state.model, ModelState::Ready(_)) => "ready".to_owned(),
-        RunState::Idle => "idle".to_owned(),
-        RunState::Requested => "starting…".to_owned(),
-        RunState::Generating {
-            cancelling: true, ..
-        } => "cancelling…".to_owned(),
-        RunState::Generating { .. } => "generating".to_owned(),
+    let run_state = match (&state.run, &state.model) {
+        (RunState::Idle, ModelState::Ready(_)) => Some("ready"),
+        (RunState::Idle, _) => None,
+        (RunState::Requested, _) => Some("starting…"),
+        (
+            RunState::Generating {
+                cancelling: true, ..
+            },
+            _,
+        ) => Some("cancelling…"),
+        (RunState::Generating { .. }, _) => Some("generating"),
     };
-    parts.push(run_state);
+    if let Some(run_state) = run_state {
+        parts.push(part(0, run_state));
+    }
     let context = match (&state.run, &state.last_run, &state.model) {
         (
             RunState::Generating {
@@ -62,56 +124,56 @@ pub fn draw(frame: &mut Frame, state: &State, status_area: Rect, hints_area: Rec
         _ => None,
     };
     if let Some((used, size)) = context {
-        parts.push(format!("ctx {used}/{size}"));
+        parts.push(part(3, format!("ctx {used}/{size}")));
     }
     match (&state.run, &state.last_run) {
         (RunState::Generating { .. }, _) => {
             if let Some(speed) = state.live_tokens_per_second() {
-                parts.push(format!("{speed:.1} tok/s"));
+                parts.push(part(1, format!("{speed:.1} tok/s")));
             }
         }
         (_, Some(last)) => {
-            parts.push(format!(
-                "TTFT {:.0} ms",
-                last.time_to_first_token.as_secs_f64() * 1000.0
+            parts.push(part(
+                5,
+                format!(
+                    "TTFT {:.0} ms",
+                    last.time_to_first_token.as_secs_f64() * 1000.0
+                ),
             ));
-            parts.push(format!("{:.1} tok/s", last.tokens_per_second));
-            parts.push(format!(
-                "{} tok · seed {} · {}",
-                last.generated, last.seed, last.stop_reason
+            parts.push(part(1, format!("{:.1} tok/s", last.tokens_per_second)));
+            parts.push(part(2, last.stop_reason.label()));
+            parts.push(part(
+                6,
+                format!("{} tok · seed {}", last.generated, last.seed),
             ));
         }
         _ => {}
     }
-    let status = Paragraph::new(Line::from(format!(" {}", parts.join(SEPARATOR))))
-        .style(state.theme.status_bar());
-    frame.render_widget(status, status_area);
+    parts
+}
 
-    let hints = match &state.notice {
-        Some(notice) => {
-            let style = match notice.kind {
-                NoticeKind::Error => state.theme.error(),
-                NoticeKind::Info => state.theme.accent(),
-            };
-            Line::from(Span::styled(format!(" {}", notice.text), style))
+/// Joins the parts in order, leaving out the least important ones until the line fits.
+fn fit(mut parts: Vec<Part>, separator: &str, width: usize) -> String {
+    loop {
+        let line = format!(
+            " {}",
+            parts
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>()
+                .join(separator)
+        );
+        if line.width() <= width || parts.len() <= 1 {
+            return line;
         }
-        None => Line::from(Span::styled(
-            format!(
-                " {} send · Esc cancel · {} regenerate · Tab pane · F1 help · Ctrl+Q quit",
-                keys_for(Action::Send)
-                    .split(" / ")
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                keys_for(Action::Regenerate)
-                    .split(" / ")
-                    .next()
-                    .unwrap_or(""),
-            ),
-            state.theme.muted(),
-        )),
-    };
-    frame.render_widget(Paragraph::new(hints), hints_area);
+        let least = parts
+            .iter()
+            .enumerate()
+            .max_by_key(|(index, p)| (p.rank, *index))
+            .map(|(index, _)| index)
+            .unwrap_or(0);
+        parts.remove(least);
+    }
 }
 
 /// A text progress bar that needs no colour.

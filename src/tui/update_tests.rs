@@ -1,0 +1,404 @@
+//! `update` driven by message sequences: no terminal, no model.
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::engine::{ModelInfo, RunFinished, RunStarted, RunStats, SamplerParams};
+use crate::tui::state::State;
+use crate::tui::theme::Theme;
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        update(state, key(KeyCode::Char(c)));
+    }
+}
+
+pub fn model_info() -> ModelInfo {
+    ModelInfo {
+        path: "models/test.gguf".into(),
+        name: "Test Model".into(),
+        architecture: "llama".into(),
+        quantization: "Q4_1".into(),
+        parameters: 134_515_008,
+        size_bytes: 98_362_432,
+        layers: 30,
+        gpu_layers_offloaded: 0,
+        gpu_offload_supported: false,
+        context_size: 4096,
+        trained_context: 8192,
+        batch_size: 512,
+        threads: 2,
+        vocab_size: 49_152,
+        has_chat_template: true,
+        load_time: Duration::from_millis(120),
+    }
+}
+
+/// A studio with a loaded model, sized 100×30.
+fn ready_state() -> State {
+    let mut state = State::new(SamplerParams::default(), Theme { color: true });
+    state.model = ModelState::Ready(Box::new(model_info()));
+    resize(&mut state, 100, 30);
+    state
+}
+
+fn finished(text: &str, stop_reason: StopReason) -> RunFinished {
+    RunFinished {
+        text: text.into(),
+        stop_reason,
+        seed: 99,
+        stats: RunStats {
+            generated_tokens: 3,
+            tokens_per_second: 120.0,
+            time_to_first_token: Duration::from_millis(70),
+            context_used: 20,
+            context_size: 4096,
+            prompt_tokens: 17,
+            ..RunStats::default()
+        },
+    }
+}
+
+fn token(id: RequestId, text: &str, generated: u32) -> Msg {
+    Msg::Engine(EngineEvent::Token {
+        id,
+        text: text.into(),
+        generated,
+        elapsed: Duration::from_millis(10 * u64::from(generated)),
+    })
+}
+
+/// Types a prompt, sends it, and has the engine accept it as `id`.
+fn send_prompt(state: &mut State, prompt: &str, id: RequestId) -> GenerateRequest {
+    type_text(state, prompt);
+    let effects = update(state, ctrl('s'));
+    let [Effect::Generate(request)] = effects.as_slice() else {
+        panic!("expected one Generate effect, got {effects:?}");
+    };
+    let request = request.clone();
+    update(state, Msg::GenerationSent(id));
+    request
+}
+
+#[test]
+fn send_builds_a_chat_request_from_editors_and_controls() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::Tab));
+    type_text(&mut state, "Be brief.");
+    update(&mut state, key(KeyCode::BackTab));
+    let request = send_prompt(&mut state, "Hello", 7);
+    assert_eq!(
+        request.prompt,
+        Prompt::Chat {
+            system: Some("Be brief.".into()),
+            user: "Hello".into(),
+            template: None
+        }
+    );
+    assert_eq!(request.sampler, state.controls.params);
+    assert_eq!(state.run.id(), Some(7));
+}
+
+#[test]
+fn tokens_stream_into_the_output_and_stale_ids_are_dropped() {
+    let mut state = ready_state();
+    send_prompt(&mut state, "Hi", 7);
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Started {
+            id: 7,
+            started: RunStarted {
+                templated_prompt: "…".into(),
+                template: "embedded".into(),
+                prompt_tokens: 17,
+                context_size: 4096,
+                seed: 99,
+            },
+        }),
+    );
+    update(&mut state, token(7, "月光", 1));
+    update(&mut state, token(3, "stale", 1));
+    update(&mut state, token(7, "照", 2));
+    update(&mut state, token(7, "床", 3));
+    assert_eq!(state.output.text(), "月光照床");
+    assert!(state.live_tokens_per_second().unwrap() > 0.0);
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 7,
+            finished: finished("月光照床", StopReason::EndOfGeneration),
+        }),
+    );
+    assert_eq!(state.run, RunState::Idle);
+    let last = state.last_run.as_ref().unwrap();
+    assert_eq!(last.stop_reason, StopReason::EndOfGeneration);
+    assert_eq!(last.seed, 99);
+}
+
+#[test]
+fn escape_cancels_a_running_generation_only() {
+    let mut state = ready_state();
+    assert!(update(&mut state, key(KeyCode::Esc)).is_empty());
+    send_prompt(&mut state, "Hi", 4);
+    assert_eq!(
+        update(&mut state, key(KeyCode::Esc)),
+        vec![Effect::Cancel(4)]
+    );
+    assert!(matches!(
+        state.run,
+        RunState::Generating {
+            cancelling: true,
+            ..
+        }
+    ));
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 4,
+            finished: finished("", StopReason::Cancelled),
+        }),
+    );
+    assert_eq!(state.run, RunState::Idle);
+    assert_eq!(state.last_run.unwrap().stop_reason, StopReason::Cancelled);
+}
+
+#[test]
+fn ctrl_c_cancels_when_busy_and_quits_when_idle() {
+    let mut state = ready_state();
+    send_prompt(&mut state, "Hi", 2);
+    assert_eq!(update(&mut state, ctrl('c')), vec![Effect::Cancel(2)]);
+    assert!(!state.quit);
+    state.run = RunState::Idle;
+    assert_eq!(update(&mut state, ctrl('c')), vec![Effect::Quit]);
+    assert!(state.quit);
+}
+
+#[test]
+fn sending_while_generating_cancels_the_old_run_first() {
+    let mut state = ready_state();
+    send_prompt(&mut state, "One", 1);
+    type_text(&mut state, " more");
+    let effects = update(&mut state, ctrl('s'));
+    assert_eq!(effects.len(), 2);
+    assert_eq!(effects[0], Effect::Cancel(1));
+    assert!(
+        matches!(&effects[1], Effect::Generate(r) if matches!(&r.prompt, Prompt::Chat { user, .. } if user == "One more"))
+    );
+    update(&mut state, Msg::GenerationSent(2));
+    update(&mut state, token(1, "old", 5));
+    assert_eq!(
+        state.output.text(),
+        "",
+        "the cancelled run's tokens are dropped"
+    );
+}
+
+#[test]
+fn regenerate_reuses_the_prompt_with_current_controls() {
+    let mut state = ready_state();
+    assert!(
+        update(&mut state, ctrl('g')).is_empty(),
+        "nothing to regenerate yet"
+    );
+    send_prompt(&mut state, "Write a chorus", 1);
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 1,
+            finished: finished("la la", StopReason::EndOfGeneration),
+        }),
+    );
+    // Turn the temperature up two fine steps, then regenerate.
+    update(&mut state, key(KeyCode::Tab));
+    update(&mut state, key(KeyCode::Tab));
+    assert_eq!(state.focus, Focus::Controls);
+    update(&mut state, key(KeyCode::Right));
+    update(&mut state, key(KeyCode::Right));
+    let effects = update(&mut state, key(KeyCode::F(6)));
+    let [Effect::Generate(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(matches!(&request.prompt, Prompt::Chat { user, .. } if user == "Write a chorus"));
+    assert!((request.sampler.temperature - 0.9).abs() < 1e-6);
+    assert_eq!(
+        request.sampler.seed, None,
+        "random seed: a new one each run"
+    );
+    // A fixed seed is kept.
+    update(&mut state, Msg::GenerationSent(2));
+    state.run = RunState::Idle;
+    state.controls.selected = 6;
+    update(&mut state, key(KeyCode::Char('r')));
+    let effects = update(&mut state, ctrl('g'));
+    let [Effect::Generate(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(request.sampler.seed, Some(42));
+}
+
+#[test]
+fn sampler_values_are_typed_validated_and_clamped() {
+    let mut state = ready_state();
+    state.focus = Focus::Controls;
+    type_text(&mut state, "9");
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.controls.params.temperature, 5.0);
+    assert!(state.controls.hint.as_deref().unwrap().contains("clamped"));
+    update(&mut state, key(KeyCode::Down));
+    type_text(&mut state, "x");
+    assert!(state
+        .controls
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("not part of a number"));
+    type_text(&mut state, "25");
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.controls.params.top_k, 25);
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Left, KeyModifiers::SHIFT)),
+    );
+    assert_eq!(state.controls.params.top_k, 15);
+    update(&mut state, key(KeyCode::Char('d')));
+    assert_eq!(state.controls.params.top_k, 40);
+}
+
+#[test]
+fn output_follows_until_scrolled_up_and_end_resumes() {
+    let mut state = ready_state();
+    send_prompt(&mut state, "Long", 1);
+    for i in 0..100u32 {
+        update(&mut state, token(1, &format!("line {i}\n"), i + 1));
+    }
+    assert!(state.output.is_following());
+    update(&mut state, key(KeyCode::PageUp));
+    assert!(!state.output.is_following());
+    let top = state.output.scroll_top();
+    update(&mut state, token(1, "more\n", 101));
+    assert_eq!(state.output.scroll_top(), top);
+    state.focus = Focus::Output;
+    update(&mut state, key(KeyCode::End));
+    assert!(state.output.is_following());
+    update(&mut state, key(KeyCode::Home));
+    assert_eq!(state.output.scroll_top(), 0);
+}
+
+#[test]
+fn help_overlay_eats_keys_until_closed() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(1)));
+    assert!(state.help_open);
+    update(&mut state, key(KeyCode::Char('a')));
+    assert_eq!(
+        state.prompt.lines(),
+        [""],
+        "typing goes nowhere while help is open"
+    );
+    update(&mut state, key(KeyCode::Esc));
+    assert!(!state.help_open);
+    // '?' is text in the editor, help in the output pane.
+    type_text(&mut state, "?");
+    assert!(!state.help_open);
+    state.focus = Focus::Output;
+    update(&mut state, key(KeyCode::Char('?')));
+    assert!(state.help_open);
+}
+
+#[test]
+fn empty_prompt_and_missing_model_explain_instead_of_sending() {
+    let mut state = ready_state();
+    assert!(update(&mut state, ctrl('s')).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("empty"));
+    state.model = ModelState::Failed("bad.gguf is not a usable GGUF model".into());
+    type_text(&mut state, "Hi");
+    assert!(update(&mut state, ctrl('s')).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("bad.gguf"));
+}
+
+#[test]
+fn paste_goes_to_the_focused_editor() {
+    let mut state = ready_state();
+    update(&mut state, Msg::Paste("verse one\r\nverse two".into()));
+    assert_eq!(state.prompt.lines(), ["verse one", "verse two"]);
+    update(&mut state, ctrl('z'));
+    assert_eq!(state.prompt.lines(), [""], "undo removes the paste");
+    update(&mut state, ctrl('r'));
+    assert_eq!(state.prompt.lines(), ["verse one", "verse two"]);
+}
+
+#[test]
+fn load_progress_then_ready_or_failed() {
+    let mut state = ready_state();
+    state.load_options = Some(crate::engine::LoadOptions::new("models/x.gguf"));
+    let effects = start(&mut state);
+    assert!(matches!(effects.as_slice(), [Effect::Load(_)]));
+    update(&mut state, Msg::LoadSent(1));
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::LoadProgress {
+            id: 1,
+            fraction: 0.5,
+        }),
+    );
+    assert!(matches!(state.model, ModelState::Loading { fraction, .. } if fraction == 0.5));
+    // Sending while loading is queued behind the load.
+    let request = send_prompt(&mut state, "Hi", 2);
+    assert!(matches!(request.prompt, Prompt::Chat { .. }));
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Loaded {
+            id: 1,
+            info: model_info(),
+        }),
+    );
+    assert!(matches!(state.model, ModelState::Ready(_)));
+
+    let mut failing = ready_state();
+    failing.load_options = Some(crate::engine::LoadOptions::new("models/x.gguf"));
+    start(&mut failing);
+    update(&mut failing, Msg::LoadSent(5));
+    update(
+        &mut failing,
+        Msg::Engine(EngineEvent::Failed {
+            id: 5,
+            error: crate::engine::EngineError::ModelMissing {
+                path: "models/x.gguf".into(),
+            },
+        }),
+    );
+    assert!(matches!(&failing.model, ModelState::Failed(m) if m.contains("x.gguf")));
+}
+
+#[test]
+fn signals_quit_and_cancel() {
+    let mut state = ready_state();
+    send_prompt(&mut state, "Hi", 3);
+    assert_eq!(
+        update(&mut state, Msg::Terminate),
+        vec![Effect::Cancel(3), Effect::Quit]
+    );
+    assert!(state.quit);
+}
+
+#[test]
+fn copy_sends_the_output_to_the_clipboard() {
+    let mut state = ready_state();
+    assert!(update(&mut state, ctrl('o')).is_empty());
+    send_prompt(&mut state, "Hi", 1);
+    update(&mut state, token(1, "copy me", 1));
+    assert_eq!(
+        update(&mut state, ctrl('o')),
+        vec![Effect::CopyToClipboard("copy me".into())]
+    );
+}

@@ -1,0 +1,185 @@
+//! The studio's panes drawn on ratatui's TestBackend, snapshotted at several sizes.
+
+use std::time::Duration;
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+use ratatui::Terminal;
+use refrain::engine::{
+    EngineEvent, ModelInfo, RunFinished, RunStarted, RunStats, SamplerParams, StopReason,
+};
+use refrain::tui::panes;
+use refrain::tui::state::{ModelState, State};
+use refrain::tui::theme::Theme;
+use refrain::tui::update::{resize, update, Msg};
+
+const ANSWER: &str = "静夜思\n床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n\nMoonlight on the floor — I lift my eyes, then bow my head and think of home. 🌙";
+
+fn model_info() -> ModelInfo {
+    ModelInfo {
+        path: "models/SmolLM2-135M-Instruct.Q4_1.gguf".into(),
+        name: "SmolLM2 135M Instruct".into(),
+        architecture: "llama".into(),
+        quantization: "Q4_1".into(),
+        parameters: 134_515_008,
+        size_bytes: 98_362_432,
+        layers: 30,
+        gpu_layers_offloaded: 0,
+        gpu_offload_supported: false,
+        context_size: 4096,
+        trained_context: 8192,
+        batch_size: 512,
+        threads: 2,
+        vocab_size: 49_152,
+        has_chat_template: true,
+        load_time: Duration::from_millis(120),
+    }
+}
+
+/// A studio after one finished run whose answer is a Chinese poem.
+fn finished_state(width: u16, height: u16, theme: Theme) -> State {
+    let mut state = State::new(SamplerParams::default(), theme);
+    state.model = ModelState::Ready(Box::new(model_info()));
+    resize(&mut state, width, height);
+    update(
+        &mut state,
+        Msg::Paste("Write a quatrain about the moon, in Chinese.".into()),
+    );
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    update(&mut state, Msg::GenerationSent(1));
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Started {
+            id: 1,
+            started: RunStarted {
+                templated_prompt: String::new(),
+                template: "embedded".into(),
+                prompt_tokens: 31,
+                context_size: 4096,
+                seed: 1234,
+            },
+        }),
+    );
+    for (i, piece) in ANSWER.split_inclusive(['，', '\n', ' ']).enumerate() {
+        update(
+            &mut state,
+            Msg::Engine(EngineEvent::Token {
+                id: 1,
+                text: piece.into(),
+                generated: i as u32 + 1,
+                elapsed: Duration::from_millis(8 * i as u64),
+            }),
+        );
+    }
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 1,
+            finished: RunFinished {
+                text: ANSWER.into(),
+                stop_reason: StopReason::EndOfGeneration,
+                seed: 1234,
+                stats: RunStats {
+                    prompt_tokens: 31,
+                    generated_tokens: 64,
+                    tokens_per_second: 131.4,
+                    time_to_first_token: Duration::from_millis(72),
+                    context_used: 95,
+                    context_size: 4096,
+                    ..RunStats::default()
+                },
+            },
+        }),
+    );
+    state
+}
+
+fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| panes::draw(frame, state)).unwrap();
+    terminal
+}
+
+#[test]
+fn full_layout_80x24_with_cjk_answer() {
+    let state = finished_state(80, 24, Theme { color: true });
+    insta::assert_snapshot!(draw(&state, 80, 24).backend());
+}
+
+#[test]
+fn full_layout_120x40_with_cjk_answer() {
+    let state = finished_state(120, 40, Theme { color: true });
+    insta::assert_snapshot!(draw(&state, 120, 40).backend());
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let state = finished_state(30, 8, Theme { color: true });
+    let terminal = draw(&state, 30, 8);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn loading_shows_a_progress_bar() {
+    let mut state = State::new(SamplerParams::default(), Theme { color: true });
+    state.model = ModelState::Loading {
+        id: Some(1),
+        name: "SmolLM2-135M-Instruct.Q4_1.gguf".into(),
+        fraction: 0.4,
+    };
+    resize(&mut state, 80, 24);
+    insta::assert_snapshot!(draw(&state, 80, 24).backend());
+}
+
+#[test]
+fn help_overlay_lists_the_keymap() {
+    let mut state = finished_state(100, 40, Theme { color: true });
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)),
+    );
+    insta::assert_snapshot!(draw(&state, 100, 40).backend());
+}
+
+#[test]
+fn cjk_rows_never_exceed_the_pane() {
+    use unicode_width::UnicodeWidthStr;
+    let state = finished_state(64, 20, Theme { color: true });
+    let areas = refrain::tui::layout::areas(64, 20).unwrap();
+    let inner = refrain::tui::layout::inner(areas.output);
+    let rows: Vec<&str> = state.output.visible_rows().collect();
+    assert!(rows.iter().any(|r| r.contains('月')));
+    for row in rows {
+        assert!(
+            row.width() <= inner.width as usize,
+            "{row:?} overflows {}",
+            inner.width
+        );
+    }
+}
+
+/// Colour output uses only the 16 ANSI colours; NO_COLOR uses none at all.
+#[test]
+fn sixteen_colours_and_no_color() {
+    let basic = |c: Color| !matches!(c, Color::Rgb(..) | Color::Indexed(_));
+    let colored = draw(&finished_state(100, 30, Theme { color: true }), 100, 30);
+    let cells = colored.backend().buffer().content();
+    assert!(cells.iter().all(|cell| basic(cell.fg) && basic(cell.bg)));
+    assert!(
+        cells.iter().any(|cell| cell.fg != Color::Reset),
+        "colour is used"
+    );
+
+    let mono = draw(&finished_state(100, 30, Theme { color: false }), 100, 30);
+    let cells = mono.backend().buffer().content();
+    assert!(
+        cells
+            .iter()
+            .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset),
+        "NO_COLOR: no colours at all"
+    );
+}
