@@ -42,7 +42,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
             ),
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(hint, state.theme.muted())),
+            Paragraph::new(Span::styled(hint, state.theme.muted())).wrap(Wrap { trim: true }),
             inside,
         );
         return;
