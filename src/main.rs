@@ -38,7 +38,11 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         }
         Some(CommandLine::Bench(args)) => {
             refrain::logging::init(cli.verbose);
-            cli::bench(args, &cli.load)
+            if args.ui {
+                cli::bench_ui(args, &cli.load)
+            } else {
+                cli::bench(args, &cli.load)
+            }
         }
         None => {
             refrain::logging::init(cli.verbose);

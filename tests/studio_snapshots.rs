@@ -6,75 +6,23 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use ratatui::Terminal;
-use refrain::engine::{
-    EngineEvent, ModelInfo, RunFinished, RunStarted, RunStats, SamplerParams, StopReason,
-};
-use refrain::tui::panes;
+use refrain::engine::{EngineEvent, RunFinished, RunStats, SamplerParams, StopReason};
 use refrain::tui::state::{ModelState, State};
 use refrain::tui::theme::Theme;
 use refrain::tui::update::{resize, update, Msg};
+use refrain::tui::{fixtures, panes};
 
 const ANSWER: &str = "静夜思\n床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n\nMoonlight on the floor — I lift my eyes, then bow my head and think of home. 🌙";
 
-fn model_info() -> ModelInfo {
-    ModelInfo {
-        path: "models/SmolLM2-135M-Instruct.Q4_1.gguf".into(),
-        name: "SmolLM2 135M Instruct".into(),
-        architecture: "llama".into(),
-        quantization: "Q4_1".into(),
-        parameters: 134_515_008,
-        size_bytes: 98_362_432,
-        layers: 30,
-        gpu_layers_offloaded: 0,
-        gpu_offload_supported: false,
-        context_size: 4096,
-        trained_context: 8192,
-        batch_size: 512,
-        threads: 2,
-        vocab_size: 49_152,
-        has_chat_template: true,
-        load_time: Duration::from_millis(120),
-    }
-}
-
 /// A studio after one finished run whose answer is a Chinese poem.
 fn finished_state(width: u16, height: u16, theme: Theme) -> State {
-    let mut state = State::new(SamplerParams::default(), theme);
-    state.model = ModelState::Ready(Box::new(model_info()));
-    resize(&mut state, width, height);
-    update(
-        &mut state,
-        Msg::Paste("Write a quatrain about the moon, in Chinese.".into()),
+    let mut state = fixtures::streaming_state(
+        width,
+        height,
+        theme,
+        "Write a quatrain about the moon, in Chinese.",
+        ANSWER.split_inclusive(['，', '\n', ' ']),
     );
-    update(
-        &mut state,
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-    );
-    update(&mut state, Msg::GenerationSent(1));
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::Started {
-            id: 1,
-            started: RunStarted {
-                templated_prompt: String::new(),
-                template: "embedded".into(),
-                prompt_tokens: 31,
-                context_size: 4096,
-                seed: 1234,
-            },
-        }),
-    );
-    for (i, piece) in ANSWER.split_inclusive(['，', '\n', ' ']).enumerate() {
-        update(
-            &mut state,
-            Msg::Engine(EngineEvent::Token {
-                id: 1,
-                text: piece.into(),
-                generated: i as u32 + 1,
-                elapsed: Duration::from_millis(8 * i as u64),
-            }),
-        );
-    }
     update(
         &mut state,
         Msg::Engine(EngineEvent::Finished {

@@ -96,3 +96,134 @@ fn table_row(info: &ModelInfo, row: &BenchRow) -> String {
         median = row.median(),
     )
 }
+
+/// The prompt `bench --ui` generates from; long answers, so the rate settles.
+const UI_BENCH_PROMPT: &str =
+    "Write a long song about a lighthouse keeper, with verses and a chorus.";
+
+/// `refrain bench --ui`: the same generation with and without the studio's update + draw loop
+/// running beside it. Reports the engine's decode rate and the rate the UI saw.
+pub fn bench_ui(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
+    use crate::engine::{GenerateRequest, Prompt, SamplerParams};
+
+    let options = load.to_options().map_err(Failure::bad_input)?;
+    let (engine, mut events, info) = start_engine(&options)?;
+    let request = GenerateRequest {
+        prompt: Prompt::Chat {
+            system: None,
+            user: UI_BENCH_PROMPT.into(),
+            template: None,
+        },
+        sampler: SamplerParams {
+            seed: Some(7),
+            max_tokens: args.generate_tokens.max(16),
+            ..SamplerParams::default()
+        },
+    };
+    let mut plain = Vec::new();
+    let mut studio = Vec::new();
+    let mut frames = 0usize;
+    for _ in 0..args.repetitions.max(1) {
+        plain.push(plain_rate(&engine, &mut events, &request)?);
+        let (rate, drawn) = studio_rate(&engine, &mut events, &request)?;
+        studio.push(rate);
+        frames += drawn;
+    }
+    let row = |name: &str, samples: Vec<f64>| BenchRow {
+        test: name.to_owned(),
+        tokens: request.sampler.max_tokens,
+        samples,
+    };
+    let plain = row("generate (refrain run)", plain);
+    let studio = row("generate in the studio", studio);
+    let ratio = studio.median() / plain.median().max(f64::EPSILON);
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "model": info.name,
+                "threads": info.threads,
+                "plain": {"samples": plain.samples, "median": plain.median()},
+                "studio": {"samples": studio.samples, "median": studio.median()},
+                "frames_drawn": frames,
+                "ratio": ratio,
+            })
+        );
+    } else {
+        println!("{}", table_header());
+        println!("{}", table_row(&info, &plain));
+        println!("{}", table_row(&info, &studio));
+        println!("studio / plain (median): {ratio:.3} · {frames} frames drawn");
+    }
+    Ok(0)
+}
+
+type Events = tokio::sync::mpsc::UnboundedReceiver<EngineEvent>;
+
+fn plain_rate(
+    engine: &crate::engine::EngineHandle,
+    events: &mut Events,
+    request: &crate::engine::GenerateRequest,
+) -> Result<f64, Failure> {
+    let id = engine.generate(request.clone());
+    while let Some(event) = events.blocking_recv() {
+        match event {
+            EngineEvent::Finished { id: got, finished } if got == id => {
+                return Ok(finished.stats.tokens_per_second)
+            }
+            EngineEvent::Failed { id: got, error } if got == id => return Err(error.into()),
+            _ => {}
+        }
+    }
+    Err(crate::engine::EngineError::WorkerGone.into())
+}
+
+/// Runs the request through the studio's `update` and draws frames as the studio does;
+/// returns the decode rate the engine measured meanwhile, and the frames drawn.
+fn studio_rate(
+    engine: &crate::engine::EngineHandle,
+    events: &mut Events,
+    request: &crate::engine::GenerateRequest,
+) -> Result<(f64, usize), Failure> {
+    use std::time::Instant;
+
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    use crate::tui::state::{ModelState, RunState};
+    use crate::tui::update::{update, Msg};
+    use crate::tui::{fixtures, panes, theme::Theme, FRAME_INTERVAL};
+
+    let mut state = fixtures::streaming_state(120, 40, Theme { color: true }, "", []);
+    state.model = ModelState::Ready(Box::new(fixtures::model_info()));
+    state.run = RunState::Requested;
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).map_err(|e| Failure {
+        message: e.to_string(),
+        exit_code: 1,
+    })?;
+    let id = engine.generate(request.clone());
+    update(&mut state, Msg::GenerationSent(id));
+    let mut frames = 0;
+    let mut last_draw = Instant::now();
+    while let Some(event) = events.blocking_recv() {
+        let finished = match &event {
+            EngineEvent::Finished { id: got, finished } if *got == id => {
+                Some(finished.stats.tokens_per_second)
+            }
+            EngineEvent::Failed { id: got, error } if *got == id => {
+                return Err(error.clone().into())
+            }
+            _ => None,
+        };
+        update(&mut state, Msg::Engine(event));
+        if last_draw.elapsed() >= FRAME_INTERVAL || finished.is_some() {
+            let _ = terminal.draw(|frame| panes::draw(frame, &state));
+            frames += 1;
+            last_draw = Instant::now();
+        }
+        if let Some(rate) = finished {
+            return Ok((rate, frames));
+        }
+    }
+    Err(crate::engine::EngineError::WorkerGone.into())
+}

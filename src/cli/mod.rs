@@ -12,7 +12,7 @@ use crate::engine::{
     RequestId, SamplerParams,
 };
 
-pub use bench::bench;
+pub use bench::{bench, bench_ui};
 pub use run::run;
 
 /// Exit code for bad input: a bad model file, a prompt that does not fit, a bad flag.
@@ -203,6 +203,10 @@ pub struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Instead: compare generation speed inside the studio (update + a frame drawn on a
+    /// 120x40 TestBackend at up to 60 fps) with plain generation, same prompt and seed.
+    #[arg(long)]
+    pub ui: bool,
 }
 
 /// An error for the binary's edge: what to print and which exit code to use.

@@ -6,6 +6,8 @@
 //! token stream costs one frame per tick, not one per token.
 
 pub mod controls;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod keymap;
 pub mod layout;
 pub mod output;

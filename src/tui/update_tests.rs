@@ -5,7 +5,8 @@ use std::time::Duration;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::engine::{ModelInfo, RunFinished, RunStarted, RunStats, SamplerParams};
+use crate::engine::{RunFinished, RunStarted, RunStats, SamplerParams};
+use crate::tui::fixtures::model_info;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 
@@ -20,27 +21,6 @@ fn ctrl(c: char) -> Msg {
 fn type_text(state: &mut State, text: &str) {
     for c in text.chars() {
         update(state, key(KeyCode::Char(c)));
-    }
-}
-
-pub fn model_info() -> ModelInfo {
-    ModelInfo {
-        path: "models/test.gguf".into(),
-        name: "Test Model".into(),
-        architecture: "llama".into(),
-        quantization: "Q4_1".into(),
-        parameters: 134_515_008,
-        size_bytes: 98_362_432,
-        layers: 30,
-        gpu_layers_offloaded: 0,
-        gpu_offload_supported: false,
-        context_size: 4096,
-        trained_context: 8192,
-        batch_size: 512,
-        threads: 2,
-        vocab_size: 49_152,
-        has_chat_template: true,
-        load_time: Duration::from_millis(120),
     }
 }
 
