@@ -266,3 +266,77 @@ fn invalid_sampler_values_are_refused() {
         Err(EngineError::InvalidSampler { .. })
     ));
 }
+
+#[test]
+fn loading_can_be_cancelled_and_a_later_load_works() {
+    let Some(model) = common::model_path() else {
+        return;
+    };
+    let (handle, mut events) = refrain::engine::EngineHandle::spawn();
+    let mut options = refrain::engine::LoadOptions::new(&model);
+    options.preflight = refrain::engine::Preflight::ChildProcess {
+        program: env!("CARGO_BIN_EXE_refrain").into(),
+    };
+    let first = handle.load(options.clone());
+    handle.cancel(first);
+    loop {
+        match common::recv(&mut events) {
+            EngineEvent::Failed { id, error } if id == first => {
+                assert!(
+                    matches!(error, EngineError::LoadCancelled { .. }),
+                    "{error}"
+                );
+                break;
+            }
+            EngineEvent::Loaded { id, .. } if id == first => panic!("cancelled load finished"),
+            _ => {}
+        }
+    }
+    let second = handle.load(options);
+    loop {
+        match common::recv(&mut events) {
+            EngineEvent::Loaded { id, info } if id == second => {
+                assert_eq!(info.quantization, "Q4_1");
+                assert_eq!(info.architecture, "llama");
+                assert!(info.has_chat_template);
+                break;
+            }
+            EngineEvent::Failed { id, error } if id == second => panic!("{error}"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_model_without_a_chat_template_falls_back_to_chatml_and_says_so() {
+    let Some(model) = common::model_path() else {
+        return;
+    };
+    let mut bytes = std::fs::read(&model).unwrap();
+    let key = b"tokenizer.chat_template";
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("the default model has a chat template");
+    // Same length, other name: llama.cpp no longer finds a template.
+    bytes[at + key.len() - 1] = b'X';
+    let dir = tempfile::tempdir().unwrap();
+    let no_template = dir.path().join("no-template.gguf");
+    std::fs::write(&no_template, &bytes).unwrap();
+    let Some(mut engine) = TestEngine::start_with(|options| {
+        options.model_path = no_template.clone();
+        options.context_size = 1024;
+    }) else {
+        return;
+    };
+    assert!(!engine.info.has_chat_template);
+    let outcome = engine.generate(chat("Hi"), greedy(4));
+    let started = outcome.started.expect("Started");
+    assert!(
+        started.template.contains("fallback"),
+        "{}",
+        started.template
+    );
+    assert!(started.templated_prompt.contains("<|im_start|>user\nHi"));
+    outcome.result.expect("generation works with the fallback");
+}

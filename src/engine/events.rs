@@ -166,6 +166,11 @@ pub enum EngineEvent {
         id: RequestId,
         started: RunStarted,
     },
+    /// The first token was sampled, this long after the request started.
+    FirstToken {
+        id: RequestId,
+        time_to_first_token: Duration,
+    },
     /// A piece of text that is final: complete UTF-8, and past any possible stop string.
     /// `generated` counts the tokens sampled so far, `elapsed` the time since the first one.
     Token {
@@ -197,6 +202,7 @@ impl EngineEvent {
             EngineEvent::LoadProgress { id, .. }
             | EngineEvent::Loaded { id, .. }
             | EngineEvent::Started { id, .. }
+            | EngineEvent::FirstToken { id, .. }
             | EngineEvent::Token { id, .. }
             | EngineEvent::Finished { id, .. }
             | EngineEvent::BenchRow { id, .. }

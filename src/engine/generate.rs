@@ -125,6 +125,10 @@ pub fn run(
         if first_token_at.is_none() {
             first_token_at = Some(Instant::now());
             stats.time_to_first_token = started.elapsed();
+            let _ = events.send(EngineEvent::FirstToken {
+                id,
+                time_to_first_token: stats.time_to_first_token,
+            });
         }
         piece.clear();
         vocab.token_to_piece_into(token, &mut piece, false, None);

@@ -425,6 +425,18 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
                 }
             }
         }
+        EngineEvent::FirstToken {
+            time_to_first_token: ttft,
+            ..
+        } if Some(id) == current_run => {
+            if let RunState::Generating {
+                time_to_first_token,
+                ..
+            } = &mut state.run
+            {
+                *time_to_first_token = Some(ttft);
+            }
+        }
         EngineEvent::Finished { finished, .. } if Some(id) == current_run => {
             let stats = &finished.stats;
             state.last_run = Some(LastRun {

@@ -106,6 +106,17 @@ fn tokens_stream_into_the_output_and_stale_ids_are_dropped() {
             },
         }),
     );
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::FirstToken {
+            id: 7,
+            time_to_first_token: Duration::from_millis(65),
+        }),
+    );
+    assert!(matches!(
+        state.run,
+        RunState::Generating { time_to_first_token: Some(t), .. } if t == Duration::from_millis(65)
+    ));
     update(&mut state, token(7, "月光", 1));
     update(&mut state, token(3, "stale", 1));
     update(&mut state, token(7, "照", 2));

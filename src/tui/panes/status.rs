@@ -127,7 +127,19 @@ fn status_parts(state: &State) -> Vec<Part> {
         parts.push(part(3, format!("ctx {used}/{size}")));
     }
     match (&state.run, &state.last_run) {
-        (RunState::Generating { .. }, _) => {
+        (
+            RunState::Generating {
+                time_to_first_token,
+                ..
+            },
+            _,
+        ) => {
+            if let Some(ttft) = time_to_first_token {
+                parts.push(part(
+                    5,
+                    format!("TTFT {:.0} ms", ttft.as_secs_f64() * 1000.0),
+                ));
+            }
             if let Some(speed) = state.live_tokens_per_second() {
                 parts.push(part(1, format!("{speed:.1} tok/s")));
             }
