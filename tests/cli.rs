@@ -128,24 +128,41 @@ fn bad_model_files_exit_2_with_a_message_naming_the_file() {
 
 #[test]
 fn unreadable_model_file_exits_2() {
-    let Some(_) = common::model_path() else {
-        return;
-    };
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = sandbox.path("locked.gguf");
+    std::fs::write(&path, b"GGUF\x03\x00\x00\x00").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut command = sandbox.refrain();
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
-        // root reads any file whatever its mode; the in-process test of the same check is
-        // `check_header` returning ModelUnreadable for an open() error.
-        eprintln!("skipping: running as root, permissions do not stop reads");
-        return;
+        // root reads any file whatever its mode: run refrain as nobody instead, from a copy
+        // nobody can reach (the checkout may sit below a directory only root may enter).
+        let program = sandbox.path("refrain");
+        if std::fs::hard_link(env!("CARGO_BIN_EXE_refrain"), &program).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_refrain"), &program).unwrap();
+        }
+        command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program)
+            .env("REFRAIN_STATE_DIR", "/nonexistent")
+            .env("REFRAIN_CACHE_DIR", "/nonexistent")
+            .stdin(Stdio::null());
     }
-    let sandbox = Sandbox::new();
-    let path = sandbox.path("locked.gguf");
-    std::fs::write(&path, b"GGUF").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
-    let output = run_with_model(&sandbox, &path, &[]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("locked.gguf"));
+    let output = command
+        .args(["run", "-n", "1", "--model"])
+        .arg(&path)
+        .arg("Hello")
+        .output()
+        .expect("run refrain");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("locked.gguf") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
 }
 
 #[test]
