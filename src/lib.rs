@@ -4,6 +4,7 @@
 //! studio) and [`cli`] (headless subcommands), with [`paths`], [`logging`] and [`fatal`] as
 //! shared plumbing.
 
+pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod fatal;
