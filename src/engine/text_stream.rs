@@ -2,7 +2,7 @@
 //! held back while it could still be the start of a stop string.
 
 /// Streams bytes to text, holding back a character split across tokens until it completes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Utf8Stream {
     pending: Vec<u8>,
 }
