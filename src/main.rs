@@ -44,6 +44,14 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 cli::bench(args, &cli.load)
             }
         }
+        Some(CommandLine::Sentiment(args)) => {
+            refrain::logging::init(cli.verbose);
+            cli::sentiment(args, &cli.load)
+        }
+        Some(CommandLine::Eval(cli::EvalCommand::Sentiment(args))) => {
+            refrain::logging::init(cli.verbose);
+            cli::eval_sentiment(args, &cli.load)
+        }
         None => {
             refrain::logging::init(cli.verbose);
             let options = refrain::tui::StudioOptions {

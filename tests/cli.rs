@@ -313,3 +313,101 @@ fn bench_prints_llama_bench_rows() {
         assert!(row["mean"].as_f64().unwrap() > 0.0);
     }
 }
+
+#[test]
+fn eval_sentiment_gives_the_hand_computed_confusion_matrix() {
+    let sandbox = Sandbox::new();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sentiment_small.tsv");
+    let output = sandbox
+        .refrain()
+        .args(["eval", "sentiment", "--json", "--data"])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let metrics = &report["results"][0]["metrics"];
+    assert_eq!(report["results"][0]["method"], "lexicon");
+    // By hand: rows are true positive/negative/neutral, columns predicted.
+    // "The table is brown." scores 0 (neutral) though labelled positive; "I am so happy." is
+    // labelled negative; "我爱你" is n/a, which counts as neutral.
+    assert_eq!(
+        metrics["confusion"]["counts"],
+        serde_json::json!([[2, 0, 1], [1, 2, 0], [0, 0, 2]])
+    );
+    assert!((metrics["accuracy"].as_f64().unwrap() - 0.75).abs() < 1e-9);
+    assert!((metrics["coverage"].as_f64().unwrap() - 0.625).abs() < 1e-9);
+    let macro_f1 = (2.0 / 3.0 + 0.8 + 0.8) / 3.0;
+    assert!((metrics["macro_f1"].as_f64().unwrap() - macro_f1).abs() < 1e-9);
+
+    // JSONL with 1/0 labels reads the same way; a bad label names the line.
+    let jsonl = sandbox.path("data.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"text\": \"I love it\", \"label\": 1}\n{\"text\": \"I hate it\", \"label\": \"0\"}\n",
+    )
+    .unwrap();
+    let output = sandbox
+        .refrain()
+        .args(["eval", "sentiment", "--json", "--data"])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["results"][0]["metrics"]["accuracy"], 1.0);
+    std::fs::write(&jsonl, "good\tmaybe\n").unwrap();
+    let output = sandbox
+        .refrain()
+        .args(["eval", "sentiment", "--data"])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("data.jsonl:1"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn sentiment_command_scores_lines_with_lexicon_and_model() {
+    let Some(model) = common::model_path() else {
+        return;
+    };
+    let sandbox = Sandbox::new();
+    let input = sandbox.path("song.txt");
+    std::fs::write(
+        &input,
+        "I love you, my sunshine\n\n月亮很美\nI hate this cold, dark rain\n",
+    )
+    .unwrap();
+    let output = sandbox
+        .refrain()
+        .args(["sentiment", "--json", "--model"])
+        .arg(&model)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lines = report["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3, "blank lines are not lines");
+    assert!(lines[0]["lexicon"].as_f64().unwrap() > 0.05);
+    assert!(
+        lines[1]["lexicon"].is_null(),
+        "Chinese is n/a for the lexicon, not 0"
+    );
+    assert!(lines[2]["lexicon"].as_f64().unwrap() < -0.05);
+    for line in lines {
+        let model = &line["model"];
+        let sum: f64 = ["positive", "neutral", "negative"]
+            .iter()
+            .map(|k| model[k].as_f64().unwrap())
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-9, "model probabilities: {model}");
+    }
+    let overall = &report["overall"];
+    assert_eq!(overall["lexicon"]["not_applicable_lines"], 1);
+    assert!(overall["model"]["score"].is_number());
+}

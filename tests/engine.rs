@@ -340,3 +340,36 @@ fn a_model_without_a_chat_template_falls_back_to_chatml_and_says_so() {
     assert!(started.templated_prompt.contains("<|im_start|>user\nHi"));
     outcome.result.expect("generation works with the fallback");
 }
+
+#[test]
+fn model_classifier_ranks_a_positive_line_above_a_negative_one() {
+    let Some(mut engine) = TestEngine::start(2048) else {
+        return;
+    };
+    // The conversation's cache must survive classification: same greedy text before and after.
+    let before = engine.generate(chat("Name a fruit."), greedy(8));
+    let id = engine.handle.classify(vec![
+        "I love this song, it makes me so happy!".into(),
+        "This is awful. I hate it and I feel miserable.".into(),
+        "月亮很美，我很幸福。".into(),
+    ]);
+    let results = loop {
+        match common::recv(&mut engine.events) {
+            EngineEvent::Classified { id: got, results } if got == id => break results,
+            EngineEvent::Failed { id: got, error } if got == id => panic!("{error}"),
+            _ => {}
+        }
+    };
+    assert_eq!(results.len(), 3);
+    for r in &results {
+        assert!((r.positive + r.negative + r.neutral - 1.0).abs() < 1e-9);
+    }
+    assert!(
+        results[0].score() > results[1].score(),
+        "positive {:?} should outrank negative {:?}",
+        results[0],
+        results[1]
+    );
+    let after = engine.generate(chat("Name a fruit."), greedy(8));
+    assert_eq!(before.finished().text, after.finished().text);
+}

@@ -2,6 +2,7 @@
 
 mod bench;
 mod run;
+mod sentiment;
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ use crate::engine::{
 
 pub use bench::{bench, bench_ui};
 pub use run::run;
+pub use sentiment::{eval_sentiment, sentiment};
 
 /// Exit code for bad input: a bad model file, a prompt that does not fit, a bad flag.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -52,9 +54,48 @@ pub enum CommandLine {
     Run(RunArgs),
     /// Measure prompt processing and generation speed the way llama-bench does.
     Bench(BenchArgs),
+    /// Sentiment of a text, line by line and overall (lexicon and/or the model).
+    Sentiment(SentimentArgs),
+    /// Evaluate against labelled data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Check that a model file can be read (used in a child process before loading).
     #[command(hide = true)]
     CheckModel { path: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct SentimentArgs {
+    /// The text: a file, or '-' for stdin [default: stdin].
+    #[arg(value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// lexicon (VADER, English, instant), model (the loaded GGUF, any language) or both.
+    #[arg(long, default_value = "both", value_name = "METHOD")]
+    pub method: crate::analysis::SentimentMethod,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, coverage and
+    /// throughput of a sentiment method on labelled data.
+    Sentiment(EvalSentimentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalSentimentArgs {
+    /// Labelled data: TSV `text<TAB>label` or JSONL `{"text","label"}`; labels
+    /// positive/negative[/neutral] or 1/0.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// lexicon, model or both.
+    #[arg(long, default_value = "lexicon", value_name = "METHOD")]
+    pub method: crate::analysis::SentimentMethod,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How to load the model.

@@ -183,6 +183,11 @@ pub enum EngineEvent {
         id: RequestId,
         finished: RunFinished,
     },
+    /// One result per text of a `Classify`, in order.
+    Classified {
+        id: RequestId,
+        results: Vec<super::classify::ModelSentiment>,
+    },
     BenchRow {
         id: RequestId,
         row: BenchRow,
@@ -205,6 +210,7 @@ impl EngineEvent {
             | EngineEvent::FirstToken { id, .. }
             | EngineEvent::Token { id, .. }
             | EngineEvent::Finished { id, .. }
+            | EngineEvent::Classified { id, .. }
             | EngineEvent::BenchRow { id, .. }
             | EngineEvent::BenchDone { id }
             | EngineEvent::Failed { id, .. } => *id,

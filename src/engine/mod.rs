@@ -5,6 +5,7 @@
 //! of requests it no longer cares about. Nothing here knows about terminals.
 
 mod bench;
+mod classify;
 mod error;
 mod events;
 mod generate;
@@ -21,6 +22,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
+pub use classify::ModelSentiment;
 pub use error::EngineError;
 pub use events::{BenchRow, EngineEvent, ModelInfo, RunFinished, RunStarted, RunStats, StopReason};
 pub use model_info::quantization_name;
@@ -47,6 +49,11 @@ pub enum Command {
     Bench {
         id: RequestId,
         spec: BenchSpec,
+    },
+    /// Sentiment of each text with the loaded model, in a context of its own.
+    Classify {
+        id: RequestId,
+        texts: Vec<String>,
     },
     Shutdown,
 }
@@ -97,6 +104,11 @@ impl EngineHandle {
 
     pub fn generate(&self, request: GenerateRequest) -> RequestId {
         self.send(|id| Command::Generate { id, request })
+    }
+
+    /// Classifies each text's sentiment with the model; answered by one `Classified` event.
+    pub fn classify(&self, texts: Vec<String>) -> RequestId {
+        self.send(|id| Command::Classify { id, texts })
     }
 
     pub fn bench(&self, spec: BenchSpec) -> RequestId {

@@ -16,6 +16,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::classify::{Classifier, ModelSentiment};
 use super::error::EngineError;
 use super::events::{EngineEvent, ModelInfo};
 use super::model_info::{describe, LoadFacts};
@@ -76,7 +77,9 @@ impl Worker {
                         self.commands.recv().ok()
                     }
                 },
-                Command::Generate { id, .. } | Command::Bench { id, .. } => {
+                Command::Generate { id, .. }
+                | Command::Bench { id, .. }
+                | Command::Classify { id, .. } => {
                     self.send(EngineEvent::Failed {
                         id,
                         error: EngineError::NoModel,
@@ -159,6 +162,10 @@ impl Worker {
                         Err(error) => self.send(EngineEvent::Failed { id, error }),
                     }
                 }
+                Command::Classify { id, texts } => match session.classify(&texts) {
+                    Ok(results) => self.send(EngineEvent::Classified { id, results }),
+                    Err(error) => self.send(EngineEvent::Failed { id, error }),
+                },
                 load @ Command::Load { .. } => return Some(load),
                 Command::Shutdown => return None,
             }
@@ -178,6 +185,8 @@ pub struct Session<'model> {
     pub context: LlamaContext<'model>,
     pub batch: LlamaBatch<'static>,
     pub info: ModelInfo,
+    /// Created on first use: most sessions never classify.
+    classifier: Option<Classifier<'model>>,
 }
 
 impl<'model> Session<'model> {
@@ -219,7 +228,16 @@ impl<'model> Session<'model> {
             context,
             batch,
             info,
+            classifier: None,
         })
+    }
+
+    fn classify(&mut self, texts: &[String]) -> Result<Vec<ModelSentiment>, EngineError> {
+        if self.classifier.is_none() {
+            self.classifier = Some(Classifier::new(self.model, backend()?, self.info.threads)?);
+        }
+        let classifier = self.classifier.as_mut().ok_or(EngineError::NoModel)?;
+        texts.iter().map(|text| classifier.classify(text)).collect()
     }
 }
 
