@@ -56,6 +56,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             refrain::logging::init(cli.verbose);
             let options = refrain::tui::StudioOptions {
                 template: cli.template.clone(),
+                sentiment: cli.sentiment,
                 mouse: cli.mouse,
             };
             refrain::tui::run(&cli.load, &cli.sampler, &options)

@@ -65,6 +65,29 @@ fn full_layout_120x40_with_cjk_answer() {
 }
 
 #[test]
+fn sentiment_pane_with_lexicon_and_model_readouts() {
+    use refrain::engine::ModelSentiment;
+    let mut state = finished_state(100, 30, Theme { color: true });
+    update(&mut state, Msg::ClassifySent(2));
+    let lines = ANSWER.lines().filter(|l| !l.trim().is_empty()).count();
+    let results = (0..=lines)
+        .map(|i| {
+            let positive = 0.2 + 0.1 * i as f64;
+            ModelSentiment {
+                positive,
+                negative: 0.3,
+                neutral: 0.7 - positive,
+            }
+        })
+        .collect();
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Classified { id: 2, results }),
+    );
+    insta::assert_snapshot!(draw(&state, 100, 30).backend());
+}
+
+#[test]
 fn too_small_terminal_says_so() {
     let state = finished_state(30, 8, Theme { color: true });
     let terminal = draw(&state, 30, 8);

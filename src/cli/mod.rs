@@ -42,6 +42,9 @@ pub struct Cli {
     /// Studio: use this built-in chat template instead of the model's (chatml, llama3, gemma, …).
     #[arg(long, value_name = "NAME")]
     pub template: Option<String>,
+    /// Studio: sentiment method — lexicon (live), model (after each response) or both.
+    #[arg(long, default_value = "both", value_name = "METHOD")]
+    pub sentiment: crate::analysis::SentimentMethod,
     /// Studio: capture the mouse so the wheel scrolls the output (F2 toggles; off keeps the
     /// terminal's own text selection).
     #[arg(long)]

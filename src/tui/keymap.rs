@@ -40,6 +40,7 @@ pub enum Action {
     ToggleHelp,
     CopyOutput,
     ToggleMouse,
+    CycleSentimentMethod,
     ScrollPageUp,
     ScrollPageDown,
     ScrollUp,
@@ -228,6 +229,18 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::plain(F(2))],
         action: Action::ToggleMouse,
         description: "mouse wheel scrolling on/off",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[Key::plain(F(3))],
+        action: Action::CycleSentimentMethod,
+        description: "sentiment: lexicon + model → lexicon → model",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[Key::plain(F(3))],
+        action: Action::CycleSentimentMethod,
+        description: "sentiment: lexicon + model → lexicon → model",
     },
     Binding {
         scope: Scope::Global,

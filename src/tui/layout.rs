@@ -4,6 +4,8 @@ use ratatui::layout::{Constraint, Direction, Layout, Margin, Rect};
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 18;
+/// The sentiment pane: five lines inside its border.
+pub const SENTIMENT_HEIGHT: u16 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -11,6 +13,7 @@ pub struct Areas {
     pub prompt: Rect,
     pub controls: Rect,
     pub output: Rect,
+    pub sentiment: Rect,
     pub status: Rect,
     pub hints: Rect,
 }
@@ -28,11 +31,13 @@ pub fn areas(width: u16, height: u16) -> Option<Areas> {
     ])
     .areas(full);
     let left_width = (width * 2 / 5).clamp(30, 60);
-    let [left, output] = Layout::new(
+    let [left, right] = Layout::new(
         Direction::Horizontal,
         [Constraint::Length(left_width), Constraint::Min(0)],
     )
     .areas(main);
+    let [output, sentiment] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(SENTIMENT_HEIGHT)]).areas(right);
     let system_height = if height >= 30 { 5 } else { 3 };
     let [system, prompt, controls] = Layout::vertical([
         Constraint::Length(system_height),
@@ -45,6 +50,7 @@ pub fn areas(width: u16, height: u16) -> Option<Areas> {
         prompt,
         controls,
         output,
+        sentiment,
         status,
         hints,
     })

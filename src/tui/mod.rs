@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod layout;
 pub mod output;
 pub mod panes;
+pub mod sentiment;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -34,6 +35,7 @@ pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 #[derive(Debug, Clone, Default)]
 pub struct StudioOptions {
     pub template: Option<String>,
+    pub sentiment: crate::analysis::SentimentMethod,
     pub mouse: bool,
 }
 
@@ -41,6 +43,7 @@ pub struct StudioOptions {
 pub fn initial_state(load: &LoadArgs, sampler: &SamplerArgs, options: &StudioOptions) -> State {
     let mut state = State::new(sampler.to_params(), theme::Theme::from_env());
     state.template = options.template.clone();
+    state.sentiment.method = options.sentiment;
     state.mouse_enabled = options.mouse;
     match load.to_options() {
         Ok(load_options) => state.load_options = Some(load_options),
@@ -143,6 +146,10 @@ pub fn run_effects(
                 update::update(state, Msg::GenerationSent(id));
             }
             Effect::Cancel(id) => engine.cancel(id),
+            Effect::Classify(texts) => {
+                let id = engine.classify(texts);
+                update::update(state, Msg::ClassifySent(id));
+            }
             Effect::CopyToClipboard(text) => terminal::copy_to_clipboard(&text)?,
             Effect::SetMouseCapture(enabled) => terminal::set_mouse_capture(enabled)?,
             Effect::Quit => state.quit = true,

@@ -7,6 +7,7 @@ use ratatui_textarea::{TextArea, WrapMode};
 
 use super::controls::Controls;
 use super::output::OutputView;
+use super::sentiment::SentimentView;
 use super::theme::Theme;
 use crate::engine::{
     GenerateRequest, LoadOptions, ModelInfo, RequestId, SamplerParams, StopReason,
@@ -109,6 +110,7 @@ pub struct State {
     pub system: TextArea<'static>,
     pub controls: Controls,
     pub output: OutputView,
+    pub sentiment: SentimentView,
     pub model: ModelState,
     pub run: RunState,
     pub last_run: Option<LastRun>,
@@ -133,6 +135,7 @@ impl State {
             system: editor("Optional system prompt", &theme),
             controls: Controls::new(sampler),
             output: OutputView::default(),
+            sentiment: SentimentView::default(),
             model: ModelState::Missing(String::new()),
             run: RunState::Idle,
             last_run: None,

@@ -76,6 +76,20 @@ impl Theme {
         )
     }
 
+    pub fn positive(&self) -> Style {
+        self.pick(
+            Style::default().fg(Color::Green),
+            Style::default().add_modifier(Modifier::BOLD),
+        )
+    }
+
+    pub fn negative(&self) -> Style {
+        self.pick(
+            Style::default().fg(Color::Red),
+            Style::default().add_modifier(Modifier::UNDERLINED),
+        )
+    }
+
     pub fn status_bar(&self) -> Style {
         self.pick(
             Style::default().fg(Color::White).bg(Color::Blue),

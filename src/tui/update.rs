@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKi
 
 use super::keymap::{self, Action, Scope};
 use super::layout;
+use super::sentiment::ModelReadout;
 use super::state::{Focus, LastRun, ModelState, NoticeKind, RunState, State};
 use crate::engine::{EngineEvent, GenerateRequest, LoadOptions, Prompt, RequestId, StopReason};
 
@@ -22,6 +23,8 @@ pub enum Msg {
     GenerationSent(RequestId),
     /// The engine accepted a load under this id.
     LoadSent(RequestId),
+    /// The engine accepted a sentiment classification under this id.
+    ClassifySent(RequestId),
     /// SIGTERM or SIGHUP: leave now, cleanly.
     Terminate,
 }
@@ -32,6 +35,8 @@ pub enum Effect {
     Load(LoadOptions),
     Generate(GenerateRequest),
     Cancel(RequestId),
+    /// Classify these texts' sentiment with the model.
+    Classify(Vec<String>),
     CopyToClipboard(String),
     SetMouseCapture(bool),
     Quit,
@@ -105,6 +110,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::LoadSent(id) => {
             if let ModelState::Loading { id: slot, .. } = &mut state.model {
                 *slot = Some(id);
+            }
+            Vec::new()
+        }
+        Msg::ClassifySent(id) => {
+            if state.sentiment.model == ModelReadout::Requested {
+                state.sentiment.model = ModelReadout::Running(id);
             }
             Vec::new()
         }
@@ -221,6 +232,17 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 );
                 vec![Effect::CopyToClipboard(text)]
             }
+        }
+        Action::CycleSentimentMethod => {
+            state.sentiment.method = state.sentiment.method.next();
+            state.set_notice(
+                NoticeKind::Info,
+                format!(
+                    "sentiment: {} (from the next run)",
+                    state.sentiment.method.label()
+                ),
+            );
+            Vec::new()
         }
         Action::ToggleMouse => {
             state.mouse_enabled = !state.mouse_enabled;
@@ -353,6 +375,7 @@ fn start_generation(state: &mut State, request: GenerateRequest) -> Vec<Effect> 
         effects.push(Effect::Cancel(id));
     }
     state.output.clear();
+    state.sentiment.reset();
     state.notice = None;
     state.run = RunState::Requested;
     state.last_request = Some(request.clone());
@@ -410,6 +433,7 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             ..
         } if Some(id) == current_run => {
             state.output.push(&text);
+            state.sentiment.push(&text);
             if let RunState::Generating {
                 generated,
                 elapsed,
@@ -455,6 +479,17 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
                 );
             }
             state.run = RunState::Idle;
+            if let Some(texts) = state.sentiment.finish(&finished.text) {
+                return vec![Effect::Classify(texts)];
+            }
+        }
+        EngineEvent::Classified { results, .. }
+            if state.sentiment.model == ModelReadout::Running(id) =>
+        {
+            state.sentiment.model_results(results);
+        }
+        EngineEvent::Failed { error, .. } if state.sentiment.model == ModelReadout::Running(id) => {
+            state.sentiment.model = ModelReadout::Failed(error.to_string());
         }
         EngineEvent::Failed { error, .. } if Some(id) == current_run => {
             state.set_notice(NoticeKind::Error, error.to_string());

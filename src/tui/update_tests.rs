@@ -393,3 +393,85 @@ fn copy_sends_the_output_to_the_clipboard() {
         vec![Effect::CopyToClipboard("copy me".into())]
     );
 }
+
+#[test]
+fn sentiment_lexicon_streams_and_the_model_classifies_after_the_response() {
+    use crate::analysis::lines::LineSentiment;
+    use crate::engine::ModelSentiment;
+    use crate::tui::sentiment::ModelReadout;
+
+    let mut state = ready_state();
+    send_prompt(&mut state, "A song", 1);
+    assert_eq!(state.sentiment.model, ModelReadout::AfterResponse);
+    update(&mut state, token(1, "I love the sun", 1));
+    assert!(
+        matches!(state.sentiment.lexicon.current_line(), Some(LineSentiment::Scored(c)) if c > 0.0)
+    );
+    update(&mut state, token(1, "\n我爱你\nI hate the rain", 2));
+    assert_eq!(state.sentiment.lexicon.lines().len(), 2);
+    let effects = update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 1,
+            finished: finished(
+                "I love the sun\n我爱你\nI hate the rain",
+                StopReason::EndOfGeneration,
+            ),
+        }),
+    );
+    let [Effect::Classify(texts)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(texts.len(), 4, "three lines and the whole response");
+    assert_eq!(texts[1], "我爱你");
+    let readout = state.sentiment.lexicon.readout();
+    assert_eq!(
+        (readout.positive, readout.negative, readout.not_applicable),
+        (1, 1, 1)
+    );
+    update(&mut state, Msg::ClassifySent(9));
+    assert_eq!(state.sentiment.model, ModelReadout::Running(9));
+    let score = |p: f64, n: f64| ModelSentiment {
+        positive: p,
+        negative: n,
+        neutral: 1.0 - p - n,
+    };
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Classified {
+            id: 9,
+            results: vec![
+                score(0.8, 0.1),
+                score(0.3, 0.3),
+                score(0.1, 0.8),
+                score(0.4, 0.4),
+            ],
+        }),
+    );
+    let ModelReadout::Done { lines, whole } = &state.sentiment.model else {
+        panic!("{:?}", state.sentiment.model)
+    };
+    assert_eq!(lines.len(), 3);
+    assert_eq!(whole.positive, 0.4);
+}
+
+#[test]
+fn lexicon_only_method_never_asks_the_model() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(3)));
+    assert_eq!(
+        state.sentiment.method,
+        crate::analysis::SentimentMethod::Lexicon
+    );
+    send_prompt(&mut state, "Hi", 1);
+    update(&mut state, token(1, "good day", 1));
+    let effects = update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 1,
+            finished: finished("good day", StopReason::EndOfGeneration),
+        }),
+    );
+    assert!(effects.is_empty());
+    assert_eq!(state.sentiment.lexicon.lines().len(), 1);
+}

@@ -4,6 +4,7 @@ mod controls;
 mod help;
 mod output;
 mod prompt;
+mod sentiment;
 mod status;
 
 use ratatui::layout::{Alignment, Rect};
@@ -24,6 +25,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     prompt::draw(frame, state, areas.system, areas.prompt);
     controls::draw(frame, state, areas.controls);
     output::draw(frame, state, areas.output);
+    sentiment::draw(frame, state, areas.sentiment);
     status::draw(frame, state, areas.status, areas.hints);
     if state.help_open {
         help::draw(frame, state, area);
