@@ -1,6 +1,6 @@
 //! Zero-shot sentiment with the loaded model itself, for any language it speaks.
 //!
-//! A fixed classification prompt ends where the label comes; the next-token logits of each
+//! A fixed few-shot prompt ends where the label comes; the next-token logits of each
 //! label word's first tokens ("positive", " Positive", …) are pooled per label and softmaxed over
 //! the three labels only. Contextual calibration (Zhao et al., 2021) divides by the label
 //! probabilities for the content-free input "N/A". It runs in a small second context, so the
@@ -17,12 +17,17 @@ use serde::{Deserialize, Serialize};
 
 use super::error::EngineError;
 use super::request::Prompt;
-use super::template::render_prompt;
 
 /// The classifier's context: enough for a prompt and a long response.
 const CLASSIFIER_CONTEXT: u32 = 1024;
 const LABELS: [&str; 3] = ["positive", "negative", "neutral"];
 const CONTENT_FREE: &str = "N/A";
+/// Instructions and one example per label; the text to classify follows, and the prompt ends
+/// where the label comes.
+const FEW_SHOT: &str = "Label the sentiment of each text as positive, negative or neutral.\n\n\
+    Text: I adore this song, it fills me with joy.\nSentiment: positive\n\n\
+    Text: This is awful, I hate how it makes me feel.\nSentiment: negative\n\n\
+    Text: The train leaves at nine from platform two.\nSentiment: neutral\n\n";
 
 /// Calibrated label probabilities for one text.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,6 +63,8 @@ pub struct Classifier<'model> {
     label_tokens: [Vec<LlamaToken>; 3],
     /// Label probabilities for the content-free input.
     calibration: [f64; 3],
+    /// The tokens whose keys and values the context holds, in order.
+    cached: Vec<LlamaToken>,
 }
 
 impl<'model> Classifier<'model> {
@@ -86,6 +93,7 @@ impl<'model> Classifier<'model> {
             batch: LlamaBatch::new(CLASSIFIER_CONTEXT as usize, 1),
             label_tokens,
             calibration: [1.0; 3],
+            cached: Vec::new(),
         };
         classifier.calibration = classifier.raw_probabilities(CONTENT_FREE)?;
         Ok(classifier)
@@ -113,18 +121,14 @@ impl<'model> Classifier<'model> {
     }
 
     fn prompt(&self, text: &str) -> Result<Vec<LlamaToken>, EngineError> {
-        let mut text = text.trim().to_owned();
+        // One line of text: a newline would end the "Text:" field early.
+        let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         loop {
-            let prompt = Prompt::Chat {
-                system: Some("You label the sentiment of texts in any language.".into()),
-                user: format!(
-                    "What is the sentiment of this text: positive, negative or neutral?\n\n\
-                     Text: {text}\n\nAnswer with one word: positive, negative or neutral."
-                ),
-                template: None,
+            let prompt = Prompt::Raw(format!("{FEW_SHOT}Text: {text}\nSentiment:"));
+            let Prompt::Raw(rendered) = &prompt else {
+                unreachable!()
             };
-            let (rendered, _) = render_prompt(self.model, &prompt)?;
-            let tokens = super::generate::tokenize(self.model, &rendered, &prompt);
+            let tokens = super::generate::tokenize(self.model, rendered, &prompt);
             if (tokens.len() as u32) < CLASSIFIER_CONTEXT || text.is_empty() {
                 return Ok(tokens);
             }
@@ -134,25 +138,39 @@ impl<'model> Classifier<'model> {
         }
     }
 
-    /// Softmax over the three labels' pooled logits, uncalibrated.
+    /// Softmax over the three labels' pooled logits, uncalibrated. The part of the prompt shared
+    /// with the previous call (the instructions and examples) stays in the KV cache.
     fn raw_probabilities(&mut self, text: &str) -> Result<[f64; 3], EngineError> {
         let tokens = self.prompt(text)?;
-        self.context.clear_kv_cache();
         let decode_error = |reason: String| EngineError::Decode {
             reason: format!("sentiment classifier: {reason}"),
         };
-        for (chunk_index, chunk) in tokens.chunks(self.context.n_batch() as usize).enumerate() {
+        let shared = self
+            .cached
+            .iter()
+            .zip(&tokens)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(tokens.len() - 1);
+        self.context
+            .clear_kv_cache_seq(Some(0), Some(shared as u32), None)
+            .map_err(|e| decode_error(e.to_string()))?;
+        self.cached.truncate(shared);
+        let batch_size = self.context.n_batch() as usize;
+        for chunk in tokens[shared..].chunks(batch_size) {
             self.batch.clear();
-            let offset = chunk_index * self.context.n_batch() as usize;
-            for (i, token) in chunk.iter().enumerate() {
-                let position = offset + i;
+            for token in chunk {
+                let position = self.cached.len();
                 self.batch
                     .add(*token, position as i32, &[0], position == tokens.len() - 1)
                     .map_err(|e| decode_error(e.to_string()))?;
+                self.cached.push(*token);
             }
-            self.context
-                .decode(&mut self.batch)
-                .map_err(|e| decode_error(e.to_string()))?;
+            if let Err(error) = self.context.decode(&mut self.batch) {
+                self.cached.clear();
+                self.context.clear_kv_cache();
+                return Err(decode_error(error.to_string()));
+            }
         }
         let logits = self.context.get_logits_ith(self.batch.n_tokens() - 1);
         let pooled: Vec<f64> = self
