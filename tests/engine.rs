@@ -373,3 +373,21 @@ fn model_classifier_ranks_a_positive_line_above_a_negative_one() {
     let after = engine.generate(chat("Name a fruit."), greedy(8));
     assert_eq!(before.finished().text, after.finished().text);
 }
+
+#[test]
+fn classification_can_be_cancelled_between_texts() {
+    let Some(mut engine) = TestEngine::start(2048) else { return };
+    let id = engine.handle.classify(vec!["A fine day.".to_owned(); 500]);
+    engine.handle.cancel(id);
+    loop {
+        match common::recv(&mut engine.events) {
+            EngineEvent::Failed { id: got, error } if got == id => {
+                assert_eq!(error, EngineError::Cancelled);
+                break;
+            }
+            EngineEvent::Classified { id: got, .. } if got == id => panic!("cancel ignored"),
+            _ => {}
+        }
+    }
+    assert!(!engine.generate(chat("Hi"), greedy(4)).finished().text.is_empty());
+}

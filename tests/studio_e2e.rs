@@ -200,6 +200,14 @@ fn studio_streams_cancels_and_restores_the_terminal() {
         .expect("a tok/s figure");
     assert!(speed > 1.0, "tokens/s {speed}");
 
+    // The sentiment pane: the lexicon's readout at once, the model's after the response.
+    let screen = tmux.wait_for(
+        "the model's sentiment readout",
+        Duration::from_secs(60),
+        |s| s.contains("P+"),
+    );
+    assert!(screen.contains("lexicon"), "{screen}");
+
     // Raise max tokens in the sampler controls, regenerate, and cancel it with Esc.
     tmux.keys(&["Tab", "Tab"]);
     for _ in 0..5 {

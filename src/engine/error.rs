@@ -38,6 +38,8 @@ pub enum EngineError {
     InvalidSampler { reason: String },
     #[error("llama.cpp decode failed: {reason}")]
     Decode { reason: String },
+    #[error("cancelled")]
+    Cancelled,
     #[error("the engine worker has stopped")]
     WorkerGone,
 }

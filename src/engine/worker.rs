@@ -162,10 +162,12 @@ impl Worker {
                         Err(error) => self.send(EngineEvent::Failed { id, error }),
                     }
                 }
-                Command::Classify { id, texts } => match session.classify(&texts) {
-                    Ok(results) => self.send(EngineEvent::Classified { id, results }),
-                    Err(error) => self.send(EngineEvent::Failed { id, error }),
-                },
+                Command::Classify { id, texts } => {
+                    match session.classify(&texts, || self.cancel.is_cancelled(id)) {
+                        Ok(results) => self.send(EngineEvent::Classified { id, results }),
+                        Err(error) => self.send(EngineEvent::Failed { id, error }),
+                    }
+                }
                 load @ Command::Load { .. } => return Some(load),
                 Command::Shutdown => return None,
             }
@@ -232,12 +234,25 @@ impl<'model> Session<'model> {
         })
     }
 
-    fn classify(&mut self, texts: &[String]) -> Result<Vec<ModelSentiment>, EngineError> {
+    /// Classifies each text; `cancelled` is checked between texts.
+    fn classify(
+        &mut self,
+        texts: &[String],
+        cancelled: impl Fn() -> bool,
+    ) -> Result<Vec<ModelSentiment>, EngineError> {
         if self.classifier.is_none() {
             self.classifier = Some(Classifier::new(self.model, backend()?, self.info.threads)?);
         }
         let classifier = self.classifier.as_mut().ok_or(EngineError::NoModel)?;
-        texts.iter().map(|text| classifier.classify(text)).collect()
+        texts
+            .iter()
+            .map(|text| {
+                if cancelled() {
+                    return Err(EngineError::Cancelled);
+                }
+                classifier.classify(text)
+            })
+            .collect()
     }
 }
 

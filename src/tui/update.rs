@@ -374,6 +374,11 @@ fn start_generation(state: &mut State, request: GenerateRequest) -> Vec<Effect> 
     if let Some(id) = state.run.id() {
         effects.push(Effect::Cancel(id));
     }
+    // The engine serves one request at a time: a classification still running would delay
+    // the new generation, and its result is for the old response anyway.
+    if let ModelReadout::Running(id) = state.sentiment.model {
+        effects.push(Effect::Cancel(id));
+    }
     state.output.clear();
     state.sentiment.reset();
     state.notice = None;

@@ -456,6 +456,25 @@ fn sentiment_lexicon_streams_and_the_model_classifies_after_the_response() {
 }
 
 #[test]
+fn a_new_run_cancels_a_classification_still_running() {
+    let mut state = ready_state();
+    send_prompt(&mut state, "A song", 1);
+    update(&mut state, token(1, "I love the sun", 1));
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 1,
+            finished: finished("I love the sun", StopReason::EndOfGeneration),
+        }),
+    );
+    update(&mut state, Msg::ClassifySent(2));
+    type_text(&mut state, " again");
+    let effects = update(&mut state, ctrl('s'));
+    assert_eq!(effects[0], Effect::Cancel(2));
+    assert!(matches!(effects[1], Effect::Generate(_)));
+}
+
+#[test]
 fn lexicon_only_method_never_asks_the_model() {
     let mut state = ready_state();
     update(&mut state, key(KeyCode::F(3)));
