@@ -2,7 +2,7 @@
 CARGO ?= cargo
 MODEL := models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: run test setup deps models lint bench bench-vs-llama-cpp
+.PHONY: run test setup deps models lint bench bench-vs-llama-cpp eval-sentiment
 
 run: setup
 	$(CARGO) run --release --quiet -- $(ARGS)
@@ -28,7 +28,13 @@ lint:
 
 bench: setup
 	$(CARGO) run --release --quiet -- bench
-	$(CARGO) bench --bench draw
+	$(CARGO) bench --bench draw --bench sentiment
 
 bench-vs-llama-cpp: setup
 	scripts/bench-vs-llama-cpp
+
+# The sentiment benchmark table in the README: lexicon and model on the UCI sets.
+eval-sentiment: setup
+	scripts/fetch-sentiment-data
+	$(CARGO) build --release --quiet
+	for set in amazon imdb yelp; do target/release/refrain eval sentiment --method both --data target/sentiment-data/$$set.jsonl; done
