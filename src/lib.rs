@@ -10,4 +10,5 @@ pub mod engine;
 pub mod fatal;
 pub mod logging;
 pub mod paths;
+pub mod store;
 pub mod tui;

@@ -34,7 +34,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         }
         Some(CommandLine::Run(args)) => {
             refrain::logging::init(cli.verbose);
-            cli::run(args, &cli.load)
+            cli::run(args, &cli.load, cli::open_history(cli).as_ref())
         }
         Some(CommandLine::Bench(args)) => {
             refrain::logging::init(cli.verbose);
@@ -43,6 +43,10 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             } else {
                 cli::bench(args, &cli.load)
             }
+        }
+        Some(CommandLine::History(command)) => {
+            refrain::logging::init(cli.verbose);
+            cli::history(command, cli)
         }
         Some(CommandLine::Sentiment(args)) => {
             refrain::logging::init(cli.verbose);

@@ -376,7 +376,9 @@ fn model_classifier_ranks_a_positive_line_above_a_negative_one() {
 
 #[test]
 fn classification_can_be_cancelled_between_texts() {
-    let Some(mut engine) = TestEngine::start(2048) else { return };
+    let Some(mut engine) = TestEngine::start(2048) else {
+        return;
+    };
     let id = engine.handle.classify(vec!["A fine day.".to_owned(); 500]);
     engine.handle.cancel(id);
     loop {
@@ -389,5 +391,9 @@ fn classification_can_be_cancelled_between_texts() {
             _ => {}
         }
     }
-    assert!(!engine.generate(chat("Hi"), greedy(4)).finished().text.is_empty());
+    assert!(!engine
+        .generate(chat("Hi"), greedy(4))
+        .finished()
+        .text
+        .is_empty());
 }

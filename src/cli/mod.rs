@@ -1,6 +1,7 @@
 //! The headless subcommands, built on the same engine as the studio.
 
 mod bench;
+mod history;
 mod run;
 mod sentiment;
 
@@ -14,6 +15,7 @@ use crate::engine::{
 };
 
 pub use bench::{bench, bench_ui};
+pub use history::{history, open_history};
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
 
@@ -35,6 +37,12 @@ pub struct Cli {
     /// Echo logs (llama.cpp's included) to stderr as well as the log file.
     #[arg(long, global = true)]
     pub verbose: bool,
+    /// Where the history database lives [default: REFRAIN_DATA_DIR, else the platform data dir].
+    #[arg(long, global = true, value_name = "DIR", env = "REFRAIN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep no history of this session's runs (incognito).
+    #[arg(long, global = true)]
+    pub no_history: bool,
     #[command(flatten)]
     pub load: LoadArgs,
     #[command(flatten)]
@@ -59,6 +67,9 @@ pub enum CommandLine {
     Bench(BenchArgs),
     /// Sentiment of a text, line by line and overall (lexicon and/or the model).
     Sentiment(SentimentArgs),
+    /// The history of runs: list, show, search, export, replay, star, rm.
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Evaluate against labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -78,6 +89,74 @@ pub struct SentimentArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Runs, newest first.
+    List {
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        starred: bool,
+        /// Only runs whose model name or path contains this.
+        #[arg(long, value_name = "M")]
+        model: Option<String>,
+        /// Only runs started on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only runs started on or before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run in full.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search over prompts and outputs.
+    Search {
+        query: String,
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        starred: bool,
+        #[arg(long, value_name = "M")]
+        model: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export runs as Markdown, JSON or JSONL.
+    Export {
+        /// Run ids (or --all).
+        ids: Vec<i64>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = "md", value_parser = ["md", "json", "jsonl"])]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Re-run with identical settings (same seed) and report whether the text matched.
+    Replay {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Star (or with --off, unstar) a run.
+    Star {
+        id: i64,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Set a run's note.
+    Note { id: i64, text: String },
+    /// Delete a run.
+    Rm { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

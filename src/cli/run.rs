@@ -6,11 +6,13 @@ use serde_json::json;
 
 use super::{start_engine, Failure, LoadArgs, RunArgs};
 use crate::engine::{EngineEvent, GenerateRequest, Prompt, RunFinished, StopReason};
+use crate::store::recorder::{lexicon_record, Recorder};
+use crate::store::{NewRun, RunStatus, Store};
 
 /// Exit code when the run was interrupted by a signal (as shells report SIGINT).
 const EXIT_INTERRUPTED: i32 = 130;
 
-pub fn run(args: &RunArgs, load: &LoadArgs) -> Result<i32, Failure> {
+pub fn run(args: &RunArgs, load: &LoadArgs, history: Option<&Store>) -> Result<i32, Failure> {
     let prompt_text = if args.prompt == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -33,10 +35,18 @@ pub fn run(args: &RunArgs, load: &LoadArgs) -> Result<i32, Failure> {
     };
     let options = load.to_options().map_err(Failure::bad_input)?;
     let (engine, mut events, info) = start_engine(&options)?;
-    let id = engine.generate(GenerateRequest {
+    let request = GenerateRequest {
         prompt,
         sampler: args.sampler.to_params(),
+    };
+    let id = engine.generate(request.clone());
+    let mut recorder = Recorder::default();
+    // Hashing a model file is slow the first time: do it beside the generation.
+    let mut fingerprint = history.map(|store| {
+        let (path, model) = (store.path().to_path_buf(), info.path.clone());
+        std::thread::spawn(move || Store::open(&path).ok()?.fingerprint(&model).ok()?)
     });
+    let warn = |error: crate::store::StoreError| eprintln!("refrain: history: {error}");
     let interrupted = watch_signals(engine.canceller(), id);
 
     let mut stdout = std::io::stdout().lock();
@@ -48,6 +58,32 @@ pub fn run(args: &RunArgs, load: &LoadArgs) -> Result<i32, Failure> {
     while let Some(event) = events.blocking_recv() {
         if event.id() != id {
             continue;
+        }
+        if let Some(store) = history {
+            let result = match &event {
+                EngineEvent::Started { started, .. } => recorder
+                    .started(store, &NewRun::new(&info, &request, started))
+                    .map(drop),
+                EngineEvent::Token { text, .. } => recorder.token(store, text),
+                EngineEvent::Finished { finished, .. } => {
+                    let run_id = recorder.run_id();
+                    let result =
+                        recorder.finished(store, finished, Some(&lexicon_record(&finished.text)));
+                    if let (Some(run_id), Some(Some(digest))) =
+                        (run_id, fingerprint.take().map(|f| f.join().ok().flatten()))
+                    {
+                        let _ = store.set_fingerprint(run_id, &digest);
+                    }
+                    result
+                }
+                EngineEvent::Failed { error, .. } => {
+                    recorder.abandoned(store, RunStatus::Failed, Some(error.to_string()))
+                }
+                _ => Ok(()),
+            };
+            if let Err(error) = result {
+                warn(error);
+            }
         }
         match event {
             EngineEvent::Started { started, .. } if args.json => write(&format!(
