@@ -387,3 +387,42 @@ fn model_fingerprint_is_cached_per_file() {
         "a changed file is hashed again"
     );
 }
+
+#[test]
+fn the_history_thread_reports_a_corrupt_file_and_serves_a_good_one() {
+    use refrain::store::worker::{HistoryCommand, HistoryEvent, HistoryHandle};
+    let dir = tempfile::tempdir().unwrap();
+    let corrupt = dir.path().join("bad.sqlite");
+    std::fs::write(&corrupt, b"not a database at all").unwrap();
+    let (handle, mut events) = HistoryHandle::spawn(Some(corrupt.clone()));
+    match events.blocking_recv() {
+        Some(HistoryEvent::Unavailable(why)) => assert!(why.contains("bad.sqlite"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    handle.send(HistoryCommand::Delete { id: 1 });
+    drop(handle);
+    assert_eq!(std::fs::read(&corrupt).unwrap(), b"not a database at all");
+
+    let good = dir.path().join("good.sqlite");
+    let (handle, mut events) = HistoryHandle::spawn(Some(good.clone()));
+    assert!(matches!(
+        events.blocking_recv(),
+        Some(HistoryEvent::Opened { .. })
+    ));
+    handle.send(HistoryCommand::Begin {
+        run: new_run("tide song", 3),
+        model_path: "/nonexistent.gguf".into(),
+    });
+    handle.send(HistoryCommand::Progress("the tide".into()));
+    drop(handle); // closing with a run open keeps it, interrupted
+    let store = Store::open(&good).unwrap();
+    let run = store.get(1).unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Interrupted);
+    assert_eq!(run.output, "the tide");
+
+    let (_handle, mut events) = HistoryHandle::spawn(None);
+    assert!(
+        matches!(events.blocking_recv(), Some(HistoryEvent::Unavailable(_))),
+        "incognito"
+    );
+}

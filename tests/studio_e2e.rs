@@ -73,6 +73,7 @@ fn status_line(screen: &str) -> String {
 struct Studio {
     tmux: Tmux,
     stty_before: std::path::PathBuf,
+    history: std::path::PathBuf,
     stty_after: std::path::PathBuf,
     pid_file: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -95,7 +96,7 @@ impl Studio {
         let pid_file = dir.path().join("pid");
         // `exec` makes the recorded pid the studio's own, for the signal tests.
         let script = format!(
-            "stty -g > {before}; REFRAIN_STATE_DIR={state} REFRAIN_CACHE_DIR={cache} \
+            "stty -g > {before}; REFRAIN_STATE_DIR={state} REFRAIN_CACHE_DIR={cache} REFRAIN_DATA_DIR={data} \
              sh -c 'echo $$ > {pid}; exec {bin} --model {model} {args}'; echo EXIT=$?; \
              stty -g > {after}; sleep 120",
             before = stty_before.display(),
@@ -103,6 +104,7 @@ impl Studio {
             pid = pid_file.display(),
             state = dir.path().join("state").display(),
             cache = dir.path().join("cache").display(),
+            data = dir.path().join("data").display(),
             bin = env!("CARGO_BIN_EXE_refrain"),
             model = model.display(),
         );
@@ -129,6 +131,7 @@ impl Studio {
         assert!(started.success());
         Some(Self {
             tmux,
+            history: dir.path().join("data/history.sqlite"),
             stty_before,
             stty_after,
             pid_file,
@@ -208,6 +211,17 @@ fn studio_streams_cancels_and_restores_the_terminal() {
     );
     assert!(screen.contains("lexicon"), "{screen}");
 
+    // The run is in the history list.
+    tmux.keys(&["F4"]);
+    tmux.wait_for("the history list", Duration::from_secs(10), |s| {
+        s.contains("1 runs") && s.contains("Write a short poem")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list to close", Duration::from_secs(5), |s| {
+        !s.contains("search ▏")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
     // Raise max tokens in the sampler controls, regenerate, and cancel it with Esc.
     tmux.keys(&["Tab", "Tab"]);
     for _ in 0..5 {
@@ -230,6 +244,17 @@ fn studio_streams_cancels_and_restores_the_terminal() {
 
     tmux.keys(&["C-q"]);
     studio.assert_exited_cleanly("EXIT=0");
+
+    // Both runs were recorded: the first finished, the cancelled one interrupted with its text.
+    let store = refrain::store::Store::open(&studio.history).unwrap();
+    let first = store.get(1).unwrap().expect("run 1");
+    assert_eq!(first.status, refrain::store::RunStatus::Finished);
+    assert!(!first.output.is_empty());
+    assert_eq!(first.run.user_prompt, "Write a short poem about the sea.");
+    let second = store.get(2).unwrap().expect("run 2");
+    assert_eq!(second.status, refrain::store::RunStatus::Interrupted);
+    assert_eq!(second.run.sampler.max_tokens, 5000);
+    assert!(first.sentiment.is_some());
 }
 
 #[test]

@@ -88,6 +88,110 @@ fn sentiment_pane_with_lexicon_and_model_readouts() {
 }
 
 #[test]
+fn history_list_over_the_output() {
+    use refrain::store::worker::HistoryEvent;
+    use refrain::store::{RunStatus, RunSummary};
+    let mut state = finished_state(110, 30, Theme { color: true });
+    update(
+        &mut state,
+        Msg::History(HistoryEvent::Opened {
+            path: "/tmp/history.sqlite".into(),
+        }),
+    );
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::F(4), KeyModifiers::NONE)),
+    );
+    for c in "moon".chars() {
+        update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    // Fixed local-time-independent timestamps: noon UTC on two days.
+    let row = |id: i64,
+               day: i64,
+               prompt: &str,
+               starred: bool,
+               status: RunStatus,
+               sentiment: Option<f64>| RunSummary {
+        id,
+        started_at: 1_796_040_000_000 + day * 86_400_000,
+        model_name: "SmolLM2 135M".into(),
+        temperature: 0.8 + id as f64 / 10.0,
+        seed: 7,
+        first_line: prompt.into(),
+        status,
+        stop_reason: None,
+        starred,
+        sentiment,
+    };
+    let rows = vec![
+        row(
+            3,
+            1,
+            "Write a quatrain about the moon, in Chinese.",
+            true,
+            RunStatus::Finished,
+            Some(0.6),
+        ),
+        row(
+            2,
+            0,
+            "A lullaby for the moon",
+            false,
+            RunStatus::Interrupted,
+            Some(-0.3),
+        ),
+        row(
+            1,
+            0,
+            "moon river, wider than a mile",
+            false,
+            RunStatus::Finished,
+            None,
+        ),
+    ];
+    let query_id = state.history.latest_query;
+    update(
+        &mut state,
+        Msg::History(HistoryEvent::Listed { query_id, rows }),
+    );
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)),
+    );
+    let screen = draw(&state, 110, 30).backend().to_string();
+    // The time column depends on the machine's time zone; mask it for the snapshot.
+    let masked = regex_lite_mask(&screen);
+    insta::assert_snapshot!(masked);
+}
+
+/// Replaces "MM-DD HH:MM" with a fixed mask.
+fn regex_lite_mask(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let window: String = chars[i..(i + 11).min(chars.len())].iter().collect();
+        let shape = window.chars().enumerate().all(|(k, c)| match k {
+            2 => c == '-',
+            5 => c == ' ',
+            8 => c == ':',
+            _ => c.is_ascii_digit(),
+        });
+        if window.chars().count() == 11 && shape {
+            out.push_str("MM-DD hh:mm");
+            i += 11;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
 fn too_small_terminal_says_so() {
     let state = finished_state(30, 8, Theme { color: true });
     let terminal = draw(&state, 30, 8);

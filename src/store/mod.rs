@@ -5,6 +5,7 @@ pub mod export;
 pub mod record;
 pub mod recorder;
 mod schema;
+pub mod worker;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

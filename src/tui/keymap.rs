@@ -14,6 +14,8 @@ pub enum Scope {
     Controls,
     /// In the output pane.
     Output,
+    /// In the history list.
+    History,
 }
 
 impl Scope {
@@ -23,6 +25,7 @@ impl Scope {
             Scope::Editor => "Prompt editors",
             Scope::Controls => "Sampler controls",
             Scope::Output => "Output",
+            Scope::History => "History (F4)",
         }
     }
 }
@@ -41,6 +44,13 @@ pub enum Action {
     CopyOutput,
     ToggleMouse,
     CycleSentimentMethod,
+    ToggleHistory,
+    HistoryUp,
+    HistoryDown,
+    HistoryLoad,
+    HistoryReplay,
+    HistoryStar,
+    HistoryDelete,
     ScrollPageUp,
     ScrollPageDown,
     ScrollUp,
@@ -152,6 +162,7 @@ impl Key {
             KeyCode::Left => "←".into(),
             KeyCode::Right => "→".into(),
             KeyCode::Backspace => "Backspace".into(),
+            KeyCode::Delete => "Delete".into(),
             other => format!("{other:?}"),
         };
         label.push_str(&code);
@@ -241,6 +252,12 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::plain(F(3))],
         action: Action::CycleSentimentMethod,
         description: "sentiment: lexicon + model → lexicon → model",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[Key::plain(F(4))],
+        action: Action::ToggleHistory,
+        description: "history: every run, searchable",
     },
     Binding {
         scope: Scope::Global,
@@ -358,10 +375,51 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
+/// History-list keys; typing anything else searches.
+pub const HISTORY_BINDINGS: &[Binding] = &[
+    Binding {
+        scope: Scope::History,
+        keys: &[Key::plain(Up)],
+        action: Action::HistoryUp,
+        description: "newer run",
+    },
+    Binding {
+        scope: Scope::History,
+        keys: &[Key::plain(Down)],
+        action: Action::HistoryDown,
+        description: "older run",
+    },
+    Binding {
+        scope: Scope::History,
+        keys: &[Key::plain(Enter)],
+        action: Action::HistoryLoad,
+        description: "load its prompt, system prompt and settings",
+    },
+    Binding {
+        scope: Scope::History,
+        keys: &[Key::ctrl('p')],
+        action: Action::HistoryReplay,
+        description: "replay it exactly (same seed) and compare",
+    },
+    Binding {
+        scope: Scope::History,
+        keys: &[Key::ctrl('t')],
+        action: Action::HistoryStar,
+        description: "star / unstar",
+    },
+    Binding {
+        scope: Scope::History,
+        keys: &[Key::plain(KeyCode::Delete)],
+        action: Action::HistoryDelete,
+        description: "delete (asks to confirm)",
+    },
+];
+
 /// The action bound to `event` in `scope` (global bindings apply in every scope).
 pub fn lookup(scope: Scope, event: &KeyEvent) -> Option<Action> {
     BINDINGS
         .iter()
+        .chain(HISTORY_BINDINGS)
         .filter(|b| b.scope == Scope::Global || b.scope == scope)
         .find(|b| b.keys.iter().any(|key| key.matches(event)))
         .map(|b| b.action)
@@ -371,6 +429,7 @@ pub fn lookup(scope: Scope, event: &KeyEvent) -> Option<Action> {
 pub fn keys_for(action: Action) -> String {
     BINDINGS
         .iter()
+        .chain(HISTORY_BINDINGS)
         .find(|b| b.action == action)
         .map(|b| {
             b.keys

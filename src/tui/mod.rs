@@ -8,6 +8,8 @@
 pub mod controls;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod history;
+mod history_update;
 pub mod keymap;
 pub mod layout;
 pub mod output;
@@ -25,6 +27,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 use crate::cli::{Failure, LoadArgs, SamplerArgs};
 use crate::engine::EngineHandle;
+use crate::store::worker::HistoryHandle;
 use state::{ModelState, NoticeKind, State};
 use update::{Effect, Msg};
 
@@ -35,6 +38,8 @@ pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 #[derive(Debug, Clone, Default)]
 pub struct StudioOptions {
     pub template: Option<String>,
+    /// The history database; `None` keeps no history (incognito).
+    pub history_path: Option<std::path::PathBuf>,
     pub sentiment: crate::analysis::SentimentMethod,
     pub mouse: bool,
 }
@@ -73,7 +78,7 @@ pub fn run(
             message: format!("could not start the event loop: {error}"),
             exit_code: 1,
         })?;
-    let result = runtime.block_on(studio(state));
+    let result = runtime.block_on(studio(state, options.history_path.clone()));
     terminal::leave();
     result.map_err(|error| Failure {
         message: format!("terminal error: {error}"),
@@ -81,7 +86,10 @@ pub fn run(
     })
 }
 
-async fn studio(mut state: State) -> std::io::Result<i32> {
+async fn studio(
+    mut state: State,
+    history_path: Option<std::path::PathBuf>,
+) -> std::io::Result<i32> {
     use tokio::signal::unix::{signal, SignalKind};
 
     let mut terminal = terminal::enter()?;
@@ -89,6 +97,7 @@ async fn studio(mut state: State) -> std::io::Result<i32> {
         terminal::set_mouse_capture(true)?;
     }
     let (engine, mut engine_events) = EngineHandle::spawn();
+    let (history, mut history_events) = HistoryHandle::spawn(history_path);
     let (input_sender, mut input) = unbounded_channel();
     spawn_input_reader(input_sender);
     let mut terminate = signal(SignalKind::terminate())?;
@@ -97,7 +106,7 @@ async fn studio(mut state: State) -> std::io::Result<i32> {
     let size = terminal.size()?;
     update::resize(&mut state, size.width, size.height);
     let effects = update::start(&mut state);
-    run_effects(&engine, &mut state, effects)?;
+    run_effects(&engine, &history, &mut state, effects)?;
     terminal.draw(|frame| panes::draw(frame, &state))?;
     let mut last_draw = Instant::now();
     let mut dirty = false;
@@ -107,6 +116,7 @@ async fn studio(mut state: State) -> std::io::Result<i32> {
         let msg = tokio::select! {
             Some(msg) = input.recv() => msg,
             Some(event) = engine_events.recv() => Msg::Engine(event),
+            Some(event) = history_events.recv() => Msg::History(event),
             _ = terminate.recv() => Msg::Terminate,
             _ = hangup.recv() => Msg::Terminate,
             _ = tokio::time::sleep_until(next_frame), if dirty => {
@@ -117,7 +127,7 @@ async fn studio(mut state: State) -> std::io::Result<i32> {
             }
         };
         let effects = update::update(&mut state, msg);
-        run_effects(&engine, &mut state, effects)?;
+        run_effects(&engine, &history, &mut state, effects)?;
         dirty = true;
         if last_draw.elapsed() >= FRAME_INTERVAL {
             terminal.draw(|frame| panes::draw(frame, &state))?;
@@ -126,12 +136,15 @@ async fn studio(mut state: State) -> std::io::Result<i32> {
         }
     }
     drop(engine);
+    // Waits for queued history writes (the interrupted run's partial text among them).
+    drop(history);
     Ok(0)
 }
 
 /// Carries out what `update` asked for; replies (request ids) go back through `update`.
 pub fn run_effects(
     engine: &EngineHandle,
+    history: &HistoryHandle,
     state: &mut State,
     effects: Vec<Effect>,
 ) -> std::io::Result<()> {
@@ -150,6 +163,7 @@ pub fn run_effects(
                 let id = engine.classify(texts);
                 update::update(state, Msg::ClassifySent(id));
             }
+            Effect::History(command) => history.send(command),
             Effect::CopyToClipboard(text) => terminal::copy_to_clipboard(&text)?,
             Effect::SetMouseCapture(enabled) => terminal::set_mouse_capture(enabled)?,
             Effect::Quit => state.quit = true,

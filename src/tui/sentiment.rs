@@ -74,6 +74,25 @@ impl SentimentView {
         Some(texts)
     }
 
+    /// The readouts as the history records them.
+    pub fn record(&self) -> crate::store::SentimentRecord {
+        let (model, model_lines) = match &self.model {
+            ModelReadout::Done { lines, whole } => (Some(*whole), lines.clone()),
+            _ => (None, Vec::new()),
+        };
+        crate::store::SentimentRecord {
+            lexicon_mean: self.lexicon.readout().mean,
+            lexicon_lines: self
+                .lexicon
+                .lines()
+                .iter()
+                .map(|l| l.sentiment.compound())
+                .collect(),
+            model,
+            model_lines,
+        }
+    }
+
     pub fn model_results(&mut self, mut results: Vec<ModelSentiment>) {
         match results.pop() {
             Some(whole) => {

@@ -6,6 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{TextArea, WrapMode};
 
 use super::controls::Controls;
+use super::history::HistoryView;
 use super::output::OutputView;
 use super::sentiment::SentimentView;
 use super::theme::Theme;
@@ -111,6 +112,7 @@ pub struct State {
     pub controls: Controls,
     pub output: OutputView,
     pub sentiment: SentimentView,
+    pub history: HistoryView,
     pub model: ModelState,
     pub run: RunState,
     pub last_run: Option<LastRun>,
@@ -136,6 +138,7 @@ impl State {
             controls: Controls::new(sampler),
             output: OutputView::default(),
             sentiment: SentimentView::default(),
+            history: HistoryView::default(),
             model: ModelState::Missing(String::new()),
             run: RunState::Idle,
             last_run: None,

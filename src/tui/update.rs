@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 
+use super::history_update;
 use super::keymap::{self, Action, Scope};
 use super::layout;
 use super::sentiment::ModelReadout;
 use super::state::{Focus, LastRun, ModelState, NoticeKind, RunState, State};
 use crate::engine::{EngineEvent, GenerateRequest, LoadOptions, Prompt, RequestId, StopReason};
+use crate::store::worker::{HistoryCommand, HistoryEvent};
+use crate::store::{NewRun, RunStatus};
 
 /// Everything that can happen to the studio.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +28,8 @@ pub enum Msg {
     LoadSent(RequestId),
     /// The engine accepted a sentiment classification under this id.
     ClassifySent(RequestId),
+    /// Something from the history thread.
+    History(HistoryEvent),
     /// SIGTERM or SIGHUP: leave now, cleanly.
     Terminate,
 }
@@ -37,6 +42,7 @@ pub enum Effect {
     Cancel(RequestId),
     /// Classify these texts' sentiment with the model.
     Classify(Vec<String>),
+    History(HistoryCommand),
     CopyToClipboard(String),
     SetMouseCapture(bool),
     Quit,
@@ -119,6 +125,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::History(event) => history_update::on_event(state, event),
         Msg::Terminate => quit(state),
     }
 }
@@ -131,11 +138,18 @@ pub fn resize(state: &mut State, width: u16, height: u16) {
     }
 }
 
-fn quit(state: &mut State) -> Vec<Effect> {
+pub(super) fn quit(state: &mut State) -> Vec<Effect> {
     state.quit = true;
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
         effects.push(Effect::Cancel(id));
+        // The engine's answer will not be waited for: keep the partial run as interrupted.
+        if state.history.records() {
+            effects.push(Effect::History(HistoryCommand::Abandon {
+                status: RunStatus::Interrupted,
+                error: None,
+            }));
+        }
     }
     effects.push(Effect::Quit);
     effects
@@ -151,6 +165,9 @@ fn scope(focus: Focus) -> Scope {
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let action = keymap::lookup(scope(state.focus), &key);
+    if state.history.open && !state.help_open {
+        return history_update::on_key(state, key);
+    }
     if state.help_open {
         // The help overlay eats keys: any of its toggles or Esc closes it.
         if matches!(action, Some(Action::ToggleHelp | Action::Cancel)) {
@@ -244,6 +261,13 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             );
             Vec::new()
         }
+        Action::ToggleHistory => history_update::toggle(state),
+        Action::HistoryUp
+        | Action::HistoryDown
+        | Action::HistoryLoad
+        | Action::HistoryReplay
+        | Action::HistoryStar
+        | Action::HistoryDelete => Vec::new(),
         Action::ToggleMouse => {
             state.mouse_enabled = !state.mouse_enabled;
             let word = if state.mouse_enabled {
@@ -361,7 +385,7 @@ fn regenerate(state: &mut State) -> Vec<Effect> {
     start_generation(state, request)
 }
 
-fn start_generation(state: &mut State, request: GenerateRequest) -> Vec<Effect> {
+pub(super) fn start_generation(state: &mut State, request: GenerateRequest) -> Vec<Effect> {
     match &state.model {
         ModelState::Ready(_) | ModelState::Loading { .. } => {}
         ModelState::Missing(message) | ModelState::Failed(message) => {
@@ -381,6 +405,7 @@ fn start_generation(state: &mut State, request: GenerateRequest) -> Vec<Effect> 
     }
     state.output.clear();
     state.sentiment.reset();
+    state.history.replay = None;
     state.notice = None;
     state.run = RunState::Requested;
     state.last_request = Some(request.clone());
@@ -405,6 +430,7 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
         _ => None,
     };
     let id = event.id();
+    let mut effects = Vec::new();
     match event {
         EngineEvent::LoadProgress { fraction, .. } if Some(id) == current_load => {
             if let ModelState::Loading { fraction: slot, .. } = &mut state.model {
@@ -419,6 +445,14 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             state.set_notice(NoticeKind::Error, error.to_string());
         }
         EngineEvent::Started { started, .. } if Some(id) == current_run => {
+            if let (true, ModelState::Ready(info), Some(request)) =
+                (state.history.records(), &state.model, &state.last_request)
+            {
+                effects.push(Effect::History(HistoryCommand::Begin {
+                    run: NewRun::new(info, request, &started),
+                    model_path: info.path.clone(),
+                }));
+            }
             if let RunState::Generating {
                 prompt_tokens,
                 context_size,
@@ -439,6 +473,9 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
         } if Some(id) == current_run => {
             state.output.push(&text);
             state.sentiment.push(&text);
+            if state.history.records() && !text.is_empty() {
+                effects.push(Effect::History(HistoryCommand::Progress(text)));
+            }
             if let RunState::Generating {
                 generated,
                 elapsed,
@@ -484,8 +521,16 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
                 );
             }
             state.run = RunState::Idle;
-            if let Some(texts) = state.sentiment.finish(&finished.text) {
-                return vec![Effect::Classify(texts)];
+            let classify = state.sentiment.finish(&finished.text);
+            history_update::judge_replay(state, &finished.text);
+            if state.history.records() {
+                effects.push(Effect::History(HistoryCommand::Finish(finished)));
+                effects.push(Effect::History(HistoryCommand::Sentiment(
+                    state.sentiment.record(),
+                )));
+            }
+            if let Some(texts) = classify {
+                effects.push(Effect::Classify(texts));
             }
         }
         EngineEvent::Classified { results, .. }
@@ -497,13 +542,19 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             state.sentiment.model = ModelReadout::Failed(error.to_string());
         }
         EngineEvent::Failed { error, .. } if Some(id) == current_run => {
+            if state.history.records() {
+                effects.push(Effect::History(HistoryCommand::Abandon {
+                    status: RunStatus::Failed,
+                    error: Some(error.to_string()),
+                }));
+            }
             state.set_notice(NoticeKind::Error, error.to_string());
             state.run = RunState::Idle;
         }
         // Events of requests we no longer track (superseded runs) are dropped.
         _ => {}
     }
-    Vec::new()
+    effects
 }
 
 fn file_name(path: &std::path::Path) -> String {

@@ -494,3 +494,281 @@ fn lexicon_only_method_never_asks_the_model() {
     assert!(effects.is_empty());
     assert_eq!(state.sentiment.lexicon.lines().len(), 1);
 }
+
+mod history {
+    use super::*;
+    use crate::store::worker::{HistoryCommand, HistoryEvent, Purpose};
+    use crate::store::{NewRun, RunRecord, RunStatus, RunSummary};
+
+    fn summary(id: i64, prompt: &str) -> RunSummary {
+        RunSummary {
+            id,
+            started_at: 1_700_000_000_000,
+            model_name: "Test Model".into(),
+            temperature: 0.8,
+            seed: 5,
+            first_line: prompt.into(),
+            status: RunStatus::Finished,
+            stop_reason: Some(StopReason::MaxTokens),
+            starred: false,
+            sentiment: Some(0.4),
+        }
+    }
+
+    fn record(id: i64) -> RunRecord {
+        let sampler = SamplerParams {
+            seed: Some(5),
+            temperature: 1.3,
+            ..SamplerParams::default()
+        };
+        RunRecord {
+            id,
+            started_at: 1,
+            ended_at: Some(2),
+            status: RunStatus::Finished,
+            model_sha256: None,
+            run: NewRun {
+                model_name: "Test Model".into(),
+                model_path: "models/test.gguf".into(),
+                model_size: 1,
+                engine_version: "v".into(),
+                templated_prompt: "t".into(),
+                system_prompt: Some("Be kind.".into()),
+                user_prompt: "Sing of the sea".into(),
+                raw: false,
+                template: None,
+                sampler,
+            },
+            output: "waves".into(),
+            stop_reason: Some(StopReason::EndOfGeneration),
+            stats: None,
+            sentiment: None,
+            starred: false,
+            note: String::new(),
+            error: None,
+        }
+    }
+
+    fn open_history(state: &mut State) {
+        update(
+            state,
+            Msg::History(HistoryEvent::Opened {
+                path: "/tmp/h.sqlite".into(),
+            }),
+        );
+        let effects = update(state, key(KeyCode::F(4)));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::History(HistoryCommand::Query { .. })]
+        ));
+        assert!(state.history.open);
+        update(
+            state,
+            Msg::History(HistoryEvent::Listed {
+                query_id: state.history.latest_query,
+                rows: vec![summary(2, "Sing of the sea"), summary(1, "Older")],
+            }),
+        );
+    }
+
+    #[test]
+    fn runs_are_recorded_as_they_stream() {
+        let mut state = ready_state();
+        update(
+            &mut state,
+            Msg::History(HistoryEvent::Opened {
+                path: "/tmp/h.sqlite".into(),
+            }),
+        );
+        send_prompt(&mut state, "Hi", 1);
+        let effects = update(
+            &mut state,
+            Msg::Engine(EngineEvent::Started {
+                id: 1,
+                started: RunStarted {
+                    templated_prompt: "<t>Hi".into(),
+                    template: "embedded".into(),
+                    prompt_tokens: 3,
+                    context_size: 4096,
+                    seed: 11,
+                },
+            }),
+        );
+        let [Effect::History(HistoryCommand::Begin { run, .. })] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(
+            run.sampler.seed,
+            Some(11),
+            "the seed actually used is recorded"
+        );
+        assert_eq!(run.templated_prompt, "<t>Hi");
+        assert_eq!(
+            update(&mut state, token(1, "Hello", 1)),
+            vec![Effect::History(HistoryCommand::Progress("Hello".into()))]
+        );
+        // Quitting mid-run keeps it as interrupted.
+        let effects = update(&mut state, ctrl('q'));
+        assert!(effects.contains(&Effect::History(HistoryCommand::Abandon {
+            status: RunStatus::Interrupted,
+            error: None
+        })));
+    }
+
+    #[test]
+    fn incognito_or_broken_history_records_nothing() {
+        let mut state = ready_state();
+        update(
+            &mut state,
+            Msg::History(HistoryEvent::Unavailable(
+                "/x/history.sqlite is not a SQLite database".into(),
+            )),
+        );
+        assert!(state
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("/x/history.sqlite"));
+        send_prompt(&mut state, "Hi", 1);
+        assert!(update(&mut state, token(1, "Hello", 1)).is_empty());
+        assert!(update(&mut state, key(KeyCode::F(4))).is_empty());
+        assert!(!state.history.open);
+    }
+
+    #[test]
+    fn typing_searches_incrementally_and_stale_answers_are_dropped() {
+        let mut state = ready_state();
+        open_history(&mut state);
+        let first = update(&mut state, key(KeyCode::Char('s')));
+        let second = update(&mut state, key(KeyCode::Char('e')));
+        let [Effect::History(HistoryCommand::Query { text, query_id, .. })] = second.as_slice()
+        else {
+            panic!("{second:?}")
+        };
+        assert_eq!(text, "se");
+        assert!(matches!(
+            first.as_slice(),
+            [Effect::History(HistoryCommand::Query { .. })]
+        ));
+        update(
+            &mut state,
+            Msg::History(HistoryEvent::Listed {
+                query_id: query_id - 1,
+                rows: vec![],
+            }),
+        );
+        assert_eq!(
+            state.history.rows.len(),
+            2,
+            "an older query's answer is ignored"
+        );
+        update(
+            &mut state,
+            Msg::History(HistoryEvent::Listed {
+                query_id: *query_id,
+                rows: vec![summary(2, "Sing of the sea")],
+            }),
+        );
+        assert_eq!(state.history.rows.len(), 1);
+        update(&mut state, key(KeyCode::Backspace));
+        assert_eq!(state.history.query, "s");
+    }
+
+    #[test]
+    fn enter_loads_prompt_system_prompt_and_settings() {
+        let mut state = ready_state();
+        open_history(&mut state);
+        update(&mut state, key(KeyCode::Down));
+        update(&mut state, key(KeyCode::Up));
+        let effects = update(&mut state, key(KeyCode::Enter));
+        assert_eq!(
+            effects,
+            vec![Effect::History(HistoryCommand::Get {
+                id: 2,
+                purpose: Purpose::Load
+            })]
+        );
+        update(
+            &mut state,
+            Msg::History(HistoryEvent::Fetched {
+                record: Box::new(record(2)),
+                purpose: Purpose::Load,
+            }),
+        );
+        assert!(!state.history.open);
+        assert_eq!(state.prompt.lines(), ["Sing of the sea"]);
+        assert_eq!(state.system.lines(), ["Be kind."]);
+        assert_eq!(state.controls.params.temperature, 1.3);
+        assert_eq!(
+            state.controls.params.seed,
+            Some(5),
+            "the recorded seed, fixed"
+        );
+    }
+
+    #[test]
+    fn replay_runs_the_record_again_and_reports_the_match() {
+        let mut state = ready_state();
+        open_history(&mut state);
+        let effects = update(&mut state, ctrl('p'));
+        assert_eq!(
+            effects,
+            vec![Effect::History(HistoryCommand::Get {
+                id: 2,
+                purpose: Purpose::Replay
+            })]
+        );
+        let effects = update(
+            &mut state,
+            Msg::History(HistoryEvent::Fetched {
+                record: Box::new(record(2)),
+                purpose: Purpose::Replay,
+            }),
+        );
+        let [Effect::Generate(request)] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(request.sampler.seed, Some(5));
+        update(&mut state, Msg::GenerationSent(8));
+        update(&mut state, token(8, "waves", 1));
+        update(
+            &mut state,
+            Msg::Engine(EngineEvent::Finished {
+                id: 8,
+                finished: finished("waves", StopReason::EndOfGeneration),
+            }),
+        );
+        assert_eq!(state.history.replay.as_ref().unwrap().verdict, Some(None));
+        assert!(state.notice.as_ref().unwrap().text.contains("matched"));
+    }
+
+    #[test]
+    fn star_and_delete_with_confirmation() {
+        let mut state = ready_state();
+        open_history(&mut state);
+        assert_eq!(
+            update(&mut state, ctrl('t')),
+            vec![Effect::History(HistoryCommand::Star {
+                id: 2,
+                starred: true
+            })]
+        );
+        assert!(update(&mut state, key(KeyCode::Delete)).is_empty());
+        assert!(
+            update(&mut state, key(KeyCode::Char('n'))).is_empty(),
+            "anything but y keeps it"
+        );
+        update(&mut state, key(KeyCode::Delete));
+        assert_eq!(
+            update(&mut state, key(KeyCode::Char('y'))),
+            vec![Effect::History(HistoryCommand::Delete { id: 2 })]
+        );
+        assert!(matches!(
+            update(&mut state, Msg::History(HistoryEvent::Changed)).as_slice(),
+            [Effect::History(HistoryCommand::Query { .. })]
+        ));
+        update(&mut state, key(KeyCode::Esc));
+        assert!(!state.history.open);
+    }
+}

@@ -5,13 +5,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::tui::keymap::{Key, Scope, BINDINGS};
+use crate::tui::keymap::{Key, Scope, BINDINGS, HISTORY_BINDINGS};
 use crate::tui::state::State;
 
 pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     let key_width = BINDINGS
         .iter()
+        .chain(HISTORY_BINDINGS)
         .map(|b| keys_label(b.keys).chars().count())
         .max()
         .unwrap_or(0)
@@ -26,6 +27,12 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
                 Span::raw(format!("  {:<key_width$}  ", keys_label(binding.keys))),
                 Span::raw(binding.description),
             ]));
+        }
+        if scope == Scope::History {
+            lines.push(Line::from(Span::styled(
+                "  (type to search prompts and outputs; Esc or F4 closes)",
+                state.theme.muted(),
+            )));
         }
         if scope == Scope::Editor {
             lines.push(Line::from(Span::styled(

@@ -2,6 +2,7 @@
 
 mod controls;
 mod help;
+mod history;
 mod output;
 mod prompt;
 mod sentiment;
@@ -27,6 +28,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
     output::draw(frame, state, areas.output);
     sentiment::draw(frame, state, areas.sentiment);
     status::draw(frame, state, areas.status, areas.hints);
+    if state.history.open {
+        let right = areas.output.union(areas.sentiment);
+        history::draw(frame, state, right);
+    }
     if state.help_open {
         help::draw(frame, state, area);
     }

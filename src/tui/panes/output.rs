@@ -21,7 +21,24 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
             view.total_rows()
         )
     };
-    let block = pane_block(state, Line::from(" Output "), state.focus == Focus::Output)
+    let title = match &state.history.replay {
+        Some(replay) => {
+            let verdict = match replay.verdict {
+                None => "replaying…".to_owned(),
+                Some(None) => "matched the recorded text ✓".to_owned(),
+                Some(Some(at)) => format!("differs from the recorded text at character {at}"),
+            };
+            Line::from(vec![
+                Span::raw(" Output "),
+                Span::styled(
+                    format!("replay of run {}: {verdict} ", replay.id),
+                    state.theme.accent(),
+                ),
+            ])
+        }
+        None => Line::from(" Output "),
+    };
+    let block = pane_block(state, title, state.focus == Focus::Output)
         .title_bottom(Line::from(Span::styled(position, state.theme.muted())).right_aligned());
     frame.render_widget(block, area);
     let inside = inner(area);
