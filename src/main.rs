@@ -60,7 +60,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             refrain::logging::init(cli.verbose);
             let options = refrain::tui::StudioOptions {
                 template: cli.template.clone(),
-                history_path: cli::history_path(&cli),
+                history_path: cli::history_path(cli),
                 sentiment: cli.sentiment,
                 mouse: cli.mouse,
             };

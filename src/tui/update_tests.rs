@@ -24,10 +24,11 @@ fn type_text(state: &mut State, text: &str) {
     }
 }
 
-/// A studio with a loaded model, sized 100×30.
+/// A studio with a loaded model, sized 100×30, keeping no history (the history tests open it).
 fn ready_state() -> State {
     let mut state = State::new(SamplerParams::default(), Theme { color: true });
     state.model = ModelState::Ready(Box::new(model_info()));
+    state.history.availability = crate::tui::history::Availability::Off("incognito".into());
     resize(&mut state, 100, 30);
     state
 }
