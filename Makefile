@@ -28,7 +28,7 @@ lint:
 
 bench: setup
 	$(CARGO) run --release --quiet -- bench
-	$(CARGO) bench --bench draw --bench sentiment
+	$(CARGO) bench --bench draw --bench sentiment --bench history
 
 bench-vs-llama-cpp: setup
 	scripts/bench-vs-llama-cpp

@@ -122,6 +122,21 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs `work` in one transaction (bulk imports, benchmarks).
+    pub fn in_transaction<T>(&self, work: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.connection.execute_batch("BEGIN IMMEDIATE")?;
+        match work(self) {
+            Ok(value) => {
+                self.connection.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.connection.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -289,30 +304,28 @@ impl Store {
     fn summaries(&self, fts: Option<String>, filter: &Filter) -> Result<Vec<RunSummary>> {
         let mut conditions = Vec::new();
         let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let searching = fts.is_some();
         if let Some(query) = fts {
             values.push(query.into());
-            conditions.push(format!(
-                "id IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?{})",
-                values.len()
-            ));
+            conditions.push(format!("runs_fts MATCH ?{}", values.len()));
         }
         if filter.starred_only {
-            conditions.push("starred = 1".into());
+            conditions.push("runs.starred = 1".into());
         }
         if let Some(model) = &filter.model {
             values.push(format!("%{model}%").into());
             conditions.push(format!(
-                "(model_name LIKE ?{0} OR model_path LIKE ?{0})",
+                "(runs.model_name LIKE ?{0} OR runs.model_path LIKE ?{0})",
                 values.len()
             ));
         }
         if let Some(since) = filter.since {
             values.push(since.into());
-            conditions.push(format!("started_at >= ?{}", values.len()));
+            conditions.push(format!("runs.started_at >= ?{}", values.len()));
         }
         if let Some(until) = filter.until {
             values.push(until.into());
-            conditions.push(format!("started_at <= ?{}", values.len()));
+            conditions.push(format!("runs.started_at <= ?{}", values.len()));
         }
         let where_clause = if conditions.is_empty() {
             String::new()
@@ -320,10 +333,21 @@ impl Store {
             format!("WHERE {}", conditions.join(" AND "))
         };
         values.push((filter.limit as i64).into());
+        // Searching walks the full-text index newest-id first and stops at the limit, instead of
+        // collecting every match of a common word and sorting them.
+        let (from, order) = if searching {
+            (
+                "runs_fts JOIN runs ON runs.id = runs_fts.rowid",
+                "runs_fts.rowid DESC",
+            )
+        } else {
+            ("runs", "runs.started_at DESC, runs.id DESC")
+        };
         let sql = format!(
-            "SELECT id, started_at, model_name, temperature, seed, substr(user_prompt, 1, 200), status,
-                stop_reason, starred, sentiment
-             FROM runs {where_clause} ORDER BY started_at DESC, id DESC LIMIT ?{}",
+            "SELECT runs.id, runs.started_at, runs.model_name, runs.temperature, runs.seed,
+                substr(runs.user_prompt, 1, 200), runs.status, runs.stop_reason, runs.starred,
+                runs.sentiment
+             FROM {from} {where_clause} ORDER BY {order} LIMIT ?{}",
             values.len()
         );
         let mut statement = self.connection.prepare_cached(&sql)?;

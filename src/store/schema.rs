@@ -59,6 +59,8 @@ pub const MIGRATIONS: &[&str] = &[
         INSERT INTO runs_fts(rowid, user_prompt, system_prompt, output)
         VALUES (new.id, new.user_prompt, new.system_prompt, new.output);
     END;",
+    // 3: finding runs left running (by a killed process) without scanning every run.
+    "CREATE INDEX runs_running ON runs(status) WHERE status = 'running';",
 ];
 
 pub fn version(connection: &Connection) -> rusqlite::Result<usize> {
