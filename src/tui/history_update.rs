@@ -124,10 +124,12 @@ pub fn on_event(state: &mut State, event: HistoryEvent) -> Vec<Effect> {
             }
         }
         HistoryEvent::Unavailable(why) => {
-            state.set_notice(
-                NoticeKind::Error,
-                format!("history disabled for this session: {why}"),
-            );
+            if why.contains("--no-history") {
+                state.set_notice(NoticeKind::Info, "incognito: this session keeps no history");
+            } else {
+                let message = format!("history disabled for this session: {why}");
+                state.set_notice(NoticeKind::Error, message);
+            }
             state.history.availability = Availability::Off(why);
             state.history.open = false;
         }
