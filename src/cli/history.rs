@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{start_engine, Cli, Failure, HistoryCommand};
 use crate::engine::{EngineEvent, GenerateRequest, ModelInfo};
+use crate::store::record::{first_difference, sentiment_glyph as glyph};
 use crate::store::{export, Filter, RunRecord, RunSummary, Store};
 
 /// The database path for these flags, or `None` for `--no-history`.
@@ -82,16 +83,6 @@ fn print_summaries(rows: &[RunSummary], json: bool) {
             row.status.as_str(),
             truncate(&row.first_line, 60)
         );
-    }
-}
-
-/// The list's sentiment glyph.
-pub fn glyph(score: Option<f64>) -> &'static str {
-    match score {
-        Some(s) if s >= 0.05 => "+",
-        Some(s) if s <= -0.05 => "−",
-        Some(_) => "=",
-        None => "·",
     }
 }
 
@@ -210,14 +201,6 @@ fn get(store: &Store, id: i64) -> Result<RunRecord, Failure> {
         .get(id)
         .map_err(db)?
         .ok_or_else(|| Failure::bad_input(format!("no run {id} in the history")))
-}
-
-/// Where two texts first differ, in characters; `None` when equal.
-pub fn first_difference(a: &str, b: &str) -> Option<usize> {
-    if a == b {
-        return None;
-    }
-    Some(a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count())
 }
 
 fn replay(store: &Store, id: i64, json: bool, cli: &Cli) -> Result<i32, Failure> {

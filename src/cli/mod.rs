@@ -15,7 +15,7 @@ use crate::engine::{
 };
 
 pub use bench::{bench, bench_ui};
-pub use history::{first_difference, glyph as history_glyph, history, history_path, open_history};
+pub use history::{history, history_path, open_history};
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
 

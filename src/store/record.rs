@@ -186,3 +186,21 @@ impl Default for Filter {
         }
     }
 }
+
+/// The list's sentiment glyph.
+pub fn sentiment_glyph(score: Option<f64>) -> &'static str {
+    match score {
+        Some(s) if s >= 0.05 => "+",
+        Some(s) if s <= -0.05 => "−",
+        Some(_) => "=",
+        None => "·",
+    }
+}
+
+/// Where two texts first differ, in characters; `None` when equal.
+pub fn first_difference(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    Some(a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count())
+}

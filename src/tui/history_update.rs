@@ -7,7 +7,7 @@ use super::history::{Availability, Replay};
 use super::keymap::{self, Action, Scope};
 use super::state::{Focus, NoticeKind, State};
 use super::update::{quit, start_generation, Effect};
-use crate::cli::first_difference;
+use crate::store::record::first_difference;
 use crate::store::worker::{HistoryCommand, HistoryEvent, Purpose};
 
 fn history(command: HistoryCommand) -> Effect {

@@ -5,8 +5,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::cli::history_glyph;
 use crate::store::export::local_time;
+use crate::store::record::sentiment_glyph;
 use crate::tui::history::Availability;
 use crate::tui::keymap::{keys_for, Action};
 use crate::tui::layout::inner;
@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
                     time.get(5..16).unwrap_or(&time),
                     row.model_name.chars().take(14).collect::<String>(),
                     row.temperature,
-                    history_glyph(row.sentiment),
+                    sentiment_glyph(row.sentiment),
                     row.status.as_str(),
                     row.first_line
                 );
