@@ -69,9 +69,13 @@ pub fn run(args: &RunArgs, load: &LoadArgs, history: Option<&Store>) -> Result<i
                     let run_id = recorder.run_id();
                     let result =
                         recorder.finished(store, finished, Some(&lexicon_record(&finished.text)));
-                    if let (Some(run_id), Some(Some(digest))) =
-                        (run_id, fingerprint.take().map(|f| f.join().ok().flatten()))
-                    {
+                    if let (Some(run_id), Some(Some(digest))) = (
+                        run_id,
+                        fingerprint
+                            .take()
+                            .filter(|f| f.is_finished())
+                            .map(|f| f.join().ok().flatten()),
+                    ) {
                         let _ = store.set_fingerprint(run_id, &digest);
                     }
                     result

@@ -152,9 +152,18 @@ impl<'model> Classifier<'model> {
             .take_while(|(a, b)| a == b)
             .count()
             .min(tokens.len() - 1);
-        self.context
+        let mut shared = shared;
+        let removed = self
+            .context
             .clear_kv_cache_seq(Some(0), Some(shared as u32), None)
             .map_err(|e| decode_error(e.to_string()))?;
+        // Recurrent models cannot drop a tail, and sliding-window caches may have lost the
+        // start: then nothing is reused.
+        let kept_start = shared == 0 || self.context.kv_cache_seq_pos_min(0) <= 0;
+        if !removed || !kept_start {
+            self.context.clear_kv_cache();
+            shared = 0;
+        }
         self.cached.truncate(shared);
         let batch_size = self.context.n_batch() as usize;
         for chunk in tokens[shared..].chunks(batch_size) {

@@ -285,15 +285,12 @@ impl Store {
     /// Full-text search over prompts and outputs (every word must appear; a word is matched as
     /// a prefix), newest first.
     pub fn search(&self, query: &str, filter: &Filter) -> Result<Vec<RunSummary>> {
+        // Split as the index's tokenizer does (letters and digits), so "don't" or "—" never
+        // become a phrase the index cannot hold.
         let terms: Vec<String> = query
-            .split_whitespace()
-            .map(|word| {
-                word.chars()
-                    .filter(|c| c.is_alphanumeric() || *c == '\'' || !c.is_ascii())
-                    .collect::<String>()
-            })
+            .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
-            .map(|word| format!("\"{}\"*", word.replace('"', "")))
+            .map(|word| format!("\"{word}\"*"))
             .collect();
         if terms.is_empty() {
             return self.list(filter);
@@ -313,9 +310,13 @@ impl Store {
             conditions.push("runs.starred = 1".into());
         }
         if let Some(model) = &filter.model {
-            values.push(format!("%{model}%").into());
+            let escaped = model
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            values.push(format!("%{escaped}%").into());
             conditions.push(format!(
-                "(runs.model_name LIKE ?{0} OR runs.model_path LIKE ?{0})",
+                "(runs.model_name LIKE ?{0} ESCAPE '\\' OR runs.model_path LIKE ?{0} ESCAPE '\\')",
                 values.len()
             ));
         }
@@ -376,36 +377,64 @@ impl Store {
 
     /// The SHA-256 of a model file, computed once and cached by (path, size, mtime).
     pub fn fingerprint(&self, model: &Path) -> Result<Option<String>> {
-        let Ok(metadata) = std::fs::metadata(model) else {
+        let Some(identity) = FileIdentity::of(model) else {
             return Ok(None);
         };
-        let modified = metadata
+        if let Some(cached) = self.cached_fingerprint_of(&identity)? {
+            return Ok(Some(cached));
+        }
+        let Some(digest) = sha256_file(Path::new(&identity.path)) else {
+            return Ok(None);
+        };
+        self.connection.execute(
+            "INSERT OR REPLACE INTO model_fingerprints (path, size, modified_ns, sha256) VALUES (?1, ?2, ?3, ?4)",
+            params![identity.path, identity.size, identity.modified_ns, digest],
+        )?;
+        Ok(Some(digest))
+    }
+
+    /// The fingerprint if it is already known; never reads the model file.
+    pub fn cached_fingerprint(&self, model: &Path) -> Result<Option<String>> {
+        match FileIdentity::of(model) {
+            Some(identity) => self.cached_fingerprint_of(&identity),
+            None => Ok(None),
+        }
+    }
+
+    fn cached_fingerprint_of(&self, identity: &FileIdentity) -> Result<Option<String>> {
+        Ok(self
+            .connection
+            .query_row(
+                "SELECT sha256 FROM model_fingerprints WHERE path = ?1 AND size = ?2 AND modified_ns = ?3",
+                params![identity.path, identity.size, identity.modified_ns],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// What identifies a model file's content cheaply: canonical path, size, modification time.
+struct FileIdentity {
+    path: String,
+    size: i64,
+    modified_ns: i64,
+}
+
+impl FileIdentity {
+    fn of(model: &Path) -> Option<Self> {
+        let metadata = std::fs::metadata(model).ok()?;
+        let modified_ns = metadata
             .modified()
             .ok()
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_nanos() as i64)
             .unwrap_or(0);
         let path = std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf());
-        let key = path.display().to_string();
-        let cached: Option<String> = self
-            .connection
-            .query_row(
-                "SELECT sha256 FROM model_fingerprints WHERE path = ?1 AND size = ?2 AND modified_ns = ?3",
-                params![key, metadata.len() as i64, modified],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if cached.is_some() {
-            return Ok(cached);
-        }
-        let Some(digest) = sha256_file(&path) else {
-            return Ok(None);
-        };
-        self.connection.execute(
-            "INSERT OR REPLACE INTO model_fingerprints (path, size, modified_ns, sha256) VALUES (?1, ?2, ?3, ?4)",
-            params![key, metadata.len() as i64, modified, digest],
-        )?;
-        Ok(Some(digest))
+        Some(Self {
+            path: path.display().to_string(),
+            size: metadata.len() as i64,
+            modified_ns,
+        })
     }
 }
 

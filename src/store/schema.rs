@@ -69,13 +69,18 @@ pub fn version(connection: &Connection) -> rusqlite::Result<usize> {
     })
 }
 
-/// Applies the migrations after the file's version, up to `target`, each in a transaction.
+/// Applies the migrations after the file's version, up to `target`, each in a transaction
+/// that takes the write lock first and re-reads the version inside it, so two processes opening
+/// an old file at once migrate it once.
 pub fn migrate_to(connection: &mut Connection, target: usize) -> rusqlite::Result<()> {
-    let current = version(connection)?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
-        let transaction = connection.transaction()?;
-        transaction.execute_batch(sql)?;
-        transaction.execute_batch(&format!("PRAGMA user_version = {}", index + 1))?;
+    while version(connection)? < target.min(MIGRATIONS.len()) {
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current = version(&transaction)?;
+        if current < target.min(MIGRATIONS.len()) {
+            transaction.execute_batch(MIGRATIONS[current])?;
+            transaction.execute_batch(&format!("PRAGMA user_version = {}", current + 1))?;
+        }
         transaction.commit()?;
     }
     Ok(())

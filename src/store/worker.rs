@@ -143,6 +143,7 @@ fn serve(path: PathBuf, commands: Receiver<HistoryCommand>, events: UnboundedSen
         }
     };
     let mut recorder = Recorder::default();
+    let mut hashing: std::collections::HashSet<PathBuf> = Default::default();
     // Sentiment arrives after its run finished (the model scores once the response is done).
     let mut last_finished: Option<i64> = None;
     while let Ok(command) = commands.recv() {
@@ -151,16 +152,25 @@ fn serve(path: PathBuf, commands: Receiver<HistoryCommand>, events: UnboundedSen
                 let _ = recorder.abandoned(&store, RunStatus::Interrupted, None);
                 let began = recorder.started(&store, &run);
                 if let Ok(id) = began {
-                    // Hashing a new model file takes a while: not in front of queries.
-                    let database = store.path().to_path_buf();
-                    std::thread::spawn(move || {
-                        let Ok(store) = Store::open(&database) else {
-                            return;
-                        };
-                        if let Ok(Some(digest)) = store.fingerprint(&model_path) {
+                    match store.cached_fingerprint(&model_path) {
+                        Ok(Some(digest)) => {
                             let _ = store.set_fingerprint(id, &digest);
                         }
-                    });
+                        // Hashing a new model file takes a while: on a thread of its own, not
+                        // in front of queries, and once per file however often runs start.
+                        _ if hashing.insert(model_path.clone()) => {
+                            let database = store.path().to_path_buf();
+                            std::thread::spawn(move || {
+                                let Ok(store) = Store::open(&database) else {
+                                    return;
+                                };
+                                if let Ok(Some(digest)) = store.fingerprint(&model_path) {
+                                    let _ = store.set_fingerprint(id, &digest);
+                                }
+                            });
+                        }
+                        _ => {}
+                    }
                 }
                 began.map(drop)
             }

@@ -397,6 +397,14 @@ pub(super) fn start_generation(state: &mut State, request: GenerateRequest) -> V
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
         effects.push(Effect::Cancel(id));
+        // Its answer will be dropped as stale: close its record now, as interrupted, so a
+        // failure of the new request can never be written onto it.
+        if state.history.records() {
+            effects.push(Effect::History(HistoryCommand::Abandon {
+                status: RunStatus::Interrupted,
+                error: None,
+            }));
+        }
     }
     // The engine serves one request at a time: a classification still running would delay
     // the new generation, and its result is for the old response anyway.
@@ -537,6 +545,11 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             if state.sentiment.model == ModelReadout::Running(id) =>
         {
             state.sentiment.model_results(results);
+            if state.history.records() {
+                effects.push(Effect::History(HistoryCommand::Sentiment(
+                    state.sentiment.record(),
+                )));
+            }
         }
         EngineEvent::Failed { error, .. } if state.sentiment.model == ModelReadout::Running(id) => {
             state.sentiment.model = ModelReadout::Failed(error.to_string());

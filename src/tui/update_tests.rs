@@ -457,6 +457,47 @@ fn sentiment_lexicon_streams_and_the_model_classifies_after_the_response() {
 }
 
 #[test]
+fn model_sentiment_is_recorded_when_it_arrives() {
+    use crate::engine::ModelSentiment;
+    use crate::store::worker::{HistoryCommand, HistoryEvent};
+    let mut state = ready_state();
+    update(
+        &mut state,
+        Msg::History(HistoryEvent::Opened {
+            path: "/tmp/h.sqlite".into(),
+        }),
+    );
+    send_prompt(&mut state, "A song", 1);
+    update(&mut state, token(1, "I love the sun", 1));
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::Finished {
+            id: 1,
+            finished: finished("I love the sun", StopReason::EndOfGeneration),
+        }),
+    );
+    update(&mut state, Msg::ClassifySent(4));
+    let score = ModelSentiment {
+        positive: 0.7,
+        negative: 0.1,
+        neutral: 0.2,
+    };
+    let effects = update(
+        &mut state,
+        Msg::Engine(EngineEvent::Classified {
+            id: 4,
+            results: vec![score, score],
+        }),
+    );
+    let [Effect::History(HistoryCommand::Sentiment(record))] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(record.model, Some(score));
+    assert_eq!(record.model_lines.len(), 1);
+    assert!(record.lexicon_mean.is_some());
+}
+
+#[test]
 fn a_new_run_cancels_a_classification_still_running() {
     let mut state = ready_state();
     send_prompt(&mut state, "A song", 1);
@@ -608,6 +649,17 @@ mod history {
             update(&mut state, token(1, "Hello", 1)),
             vec![Effect::History(HistoryCommand::Progress("Hello".into()))]
         );
+        // A new send while generating closes the old record as interrupted before anything else.
+        let effects = update(&mut state, ctrl('s'));
+        assert_eq!(effects[0], Effect::Cancel(1));
+        assert_eq!(
+            effects[1],
+            Effect::History(HistoryCommand::Abandon {
+                status: RunStatus::Interrupted,
+                error: None
+            })
+        );
+        update(&mut state, Msg::GenerationSent(2));
         // Quitting mid-run keeps it as interrupted.
         let effects = update(&mut state, ctrl('q'));
         assert!(effects.contains(&Effect::History(HistoryCommand::Abandon {
