@@ -122,29 +122,32 @@ fn stem(path: &Path) -> String {
 
 /// `*.gguf` files below `root` (following links, a few levels deep).
 fn gguf_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    walk(root, 6, &mut files);
-    files.sort();
-    files
+    files_below(root, |path| {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+    })
 }
 
-fn walk(dir: &Path, depth: u32, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            if depth > 0 {
-                walk(&path, depth - 1, files);
+/// Files below `root` that `keep` accepts, sorted, at most six directories down.
+fn files_below(root: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: u32, keep: &dyn Fn(&Path) -> bool, files: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+            if path.is_dir() {
+                if depth > 0 {
+                    walk(&path, depth - 1, keep, files);
+                }
+            } else if keep(&path) {
+                files.push(path);
             }
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
-        {
-            files.push(path);
         }
     }
+    let mut files = Vec::new();
+    walk(root, 6, &keep, &mut files);
+    files.sort();
+    files
 }
 
 /// `models--org--repo/snapshots/<revision>/**/*.gguf` (links into `blobs/`).
@@ -172,9 +175,7 @@ fn hugging_face(root: &Path) -> Vec<(String, PathBuf)> {
 
 /// Ollama's manifests name the blobs that hold GGUF model layers.
 fn ollama(root: &Path) -> Vec<(String, PathBuf)> {
-    let mut manifests = Vec::new();
-    collect_files(&root.join("manifests"), 6, &mut manifests);
-    manifests.sort();
+    let manifests = files_below(&root.join("manifests"), |_| true);
     let mut found = Vec::new();
     for manifest in manifests {
         let Ok(text) = std::fs::read_to_string(&manifest) else {
@@ -208,22 +209,6 @@ fn ollama(root: &Path) -> Vec<(String, PathBuf)> {
         }
     }
     found
-}
-
-fn collect_files(dir: &Path, depth: u32, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            if depth > 0 {
-                collect_files(&path, depth - 1, files);
-            }
-        } else {
-            files.push(path);
-        }
-    }
 }
 
 /// Groups `name-00001-of-00003` parts under one name; other files stand alone.

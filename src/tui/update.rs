@@ -138,18 +138,23 @@ pub fn resize(state: &mut State, width: u16, height: u16) {
     }
 }
 
+/// Cancels run `id` and closes its history record as interrupted, partial text kept.
+fn cancel_and_close_record(state: &State, id: RequestId, effects: &mut Vec<Effect>) {
+    effects.push(Effect::Cancel(id));
+    if state.history.records() {
+        effects.push(Effect::History(HistoryCommand::Abandon {
+            status: RunStatus::Interrupted,
+            error: None,
+        }));
+    }
+}
+
 pub(super) fn quit(state: &mut State) -> Vec<Effect> {
     state.quit = true;
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
-        effects.push(Effect::Cancel(id));
         // The engine's answer will not be waited for: keep the partial run as interrupted.
-        if state.history.records() {
-            effects.push(Effect::History(HistoryCommand::Abandon {
-                status: RunStatus::Interrupted,
-                error: None,
-            }));
-        }
+        cancel_and_close_record(state, id, &mut effects);
     }
     effects.push(Effect::Quit);
     effects
@@ -396,15 +401,9 @@ pub(super) fn start_generation(state: &mut State, request: GenerateRequest) -> V
     }
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
-        effects.push(Effect::Cancel(id));
-        // Its answer will be dropped as stale: close its record now, as interrupted, so a
-        // failure of the new request can never be written onto it.
-        if state.history.records() {
-            effects.push(Effect::History(HistoryCommand::Abandon {
-                status: RunStatus::Interrupted,
-                error: None,
-            }));
-        }
+        // Its answer will be dropped as stale: close its record now, so a failure of the new
+        // request can never be written onto it.
+        cancel_and_close_record(state, id, &mut effects);
     }
     // The engine serves one request at a time: a classification still running would delay
     // the new generation, and its result is for the old response anyway.
