@@ -44,7 +44,15 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 cli::bench(args, &cli.load)
             }
         }
-        Some(CommandLine::Models { dirs, json }) => cli::models(dirs, *json),
+        Some(CommandLine::Models {
+            devices: true,
+            json,
+            ..
+        }) => {
+            refrain::logging::init(cli.verbose);
+            cli::devices(*json)
+        }
+        Some(CommandLine::Models { dirs, json, .. }) => cli::models(dirs, *json),
         Some(CommandLine::History(command)) => {
             refrain::logging::init(cli.verbose);
             cli::history(command, cli)

@@ -411,3 +411,35 @@ fn sentiment_command_scores_lines_with_lexicon_and_model() {
     assert_eq!(overall["lexicon"]["not_applicable_lines"], 1);
     assert!(overall["model"]["score"].is_number());
 }
+
+#[test]
+fn gpu_layers_on_a_cpu_build_work_with_a_hint_and_devices_are_listed() {
+    let Some(model) = common::model_path() else {
+        return;
+    };
+    let sandbox = Sandbox::new();
+    let output = run_with_model(
+        &sandbox,
+        &model,
+        &["--gpu-layers", "all", "--json", "--quiet"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let last: serde_json::Value =
+        serde_json::from_str(text(&output.stdout).lines().last().unwrap()).unwrap();
+    if last["model"]["gpu_offload_supported"] == false {
+        assert_eq!(last["model"]["gpu_layers_offloaded"], 0);
+        assert!(
+            text(&output.stderr).contains("no GPU backend"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    let devices = sandbox
+        .refrain()
+        .args(["models", "--devices", "--json"])
+        .output()
+        .unwrap();
+    assert!(devices.status.success(), "{}", text(&devices.stderr));
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&devices.stdout).unwrap();
+    assert!(list.iter().any(|d| d["kind"] == "CPU"), "{list:?}");
+}

@@ -17,7 +17,7 @@ use crate::engine::{
 
 pub use bench::{bench, bench_ui};
 pub use history::{history, history_path, open_history};
-pub use models::models;
+pub use models::{devices, models};
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
 
@@ -73,6 +73,9 @@ pub enum CommandLine {
         /// Also scan this directory (repeatable; REFRAIN_MODEL_DIRS adds more).
         #[arg(long = "dir", value_name = "DIR")]
         dirs: Vec<PathBuf>,
+        /// List the compute devices llama.cpp sees instead (CPU; GPUs in a GPU build).
+        #[arg(long)]
+        devices: bool,
         #[arg(long)]
         json: bool,
     },

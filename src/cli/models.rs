@@ -69,3 +69,30 @@ pub fn models(dirs: &[PathBuf], as_json: bool) -> Result<i32, Failure> {
     }
     Ok(0)
 }
+
+/// `refrain models --devices`.
+pub fn devices(as_json: bool) -> Result<i32, Failure> {
+    let devices = crate::engine::devices()?;
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string(&devices).unwrap_or_else(|_| "[]".into())
+        );
+        return Ok(0);
+    }
+    for device in &devices {
+        println!(
+            "{:<10} {:<15} {:<8} {:>10.1} GiB total {:>10.1} GiB free  {}",
+            device.name,
+            device.kind,
+            device.backend,
+            device.memory_total as f64 / f64::from(1u32 << 30),
+            device.memory_free as f64 / f64::from(1u32 << 30),
+            device.description
+        );
+    }
+    if !devices.iter().any(|d| d.kind != "CPU") {
+        println!("no GPU: {}", crate::engine::NO_GPU_HINT);
+    }
+    Ok(0)
+}

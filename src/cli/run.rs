@@ -35,6 +35,9 @@ pub fn run(args: &RunArgs, load: &LoadArgs, history: Option<&Store>) -> Result<i
     };
     let options = load.to_options().map_err(Failure::bad_input)?;
     let (engine, mut events, info) = start_engine(&options)?;
+    if options.gpu_layers != crate::engine::GpuLayers::Count(0) && !info.gpu_offload_supported {
+        eprintln!("refrain: {}", crate::engine::NO_GPU_HINT);
+    }
     let request = GenerateRequest {
         prompt,
         sampler: args.sampler.to_params(),

@@ -147,6 +147,44 @@ impl Canceller {
     }
 }
 
+/// A compute device llama.cpp sees (the CPU, and GPUs in a GPU build).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Device {
+    pub name: String,
+    pub description: String,
+    pub backend: String,
+    pub kind: &'static str,
+    pub memory_total: u64,
+    pub memory_free: u64,
+}
+
+/// The devices llama.cpp's backends report.
+pub fn devices() -> Result<Vec<Device>, EngineError> {
+    use llama_cpp_2::LlamaBackendDeviceType as Kind;
+    worker::backend()?;
+    Ok(llama_cpp_2::list_llama_ggml_backend_devices()
+        .into_iter()
+        .map(|d| Device {
+            name: d.name,
+            description: d.description,
+            backend: d.backend,
+            kind: match d.device_type {
+                Kind::Cpu => "CPU",
+                Kind::Gpu => "GPU",
+                Kind::IntegratedGpu => "integrated GPU",
+                Kind::Accelerator => "accelerator",
+                Kind::Unknown => "unknown",
+            },
+            memory_total: d.memory_total as u64,
+            memory_free: d.memory_free as u64,
+        })
+        .collect())
+}
+
+/// The one-line hint for `--gpu-layers` on a build without a GPU backend.
+pub const NO_GPU_HINT: &str = "this build has no GPU backend, so no layers were offloaded; \
+    rebuild with `cargo build --release --features cuda` (or vulkan, metal, rocm) — see the README";
+
 /// Reads a model's vocabulary in this process; for the `check-model` child process, where an
 /// abort inside llama.cpp only ends the child.
 pub fn check_model_here(path: &std::path::Path) -> Result<(), EngineError> {

@@ -445,6 +445,13 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             }
         }
         EngineEvent::Loaded { info, .. } if Some(id) == current_load => {
+            let wanted_gpu = state
+                .load_options
+                .as_ref()
+                .is_some_and(|o| o.gpu_layers != crate::engine::GpuLayers::Count(0));
+            if wanted_gpu && !info.gpu_offload_supported {
+                state.set_notice(NoticeKind::Info, crate::engine::NO_GPU_HINT);
+            }
             state.model = ModelState::Ready(Box::new(info));
         }
         EngineEvent::Failed { error, .. } if Some(id) == current_load => {
