@@ -197,8 +197,9 @@ pub struct EvalSentimentArgs {
 /// How to load the model.
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
-    /// GGUF model file [default: REFRAIN_MODEL, else the first *.gguf in ./models/]
-    #[arg(long, short = 'm', global = true, value_name = "PATH")]
+    /// GGUF model file, or a name `refrain models` lists [default: REFRAIN_MODEL, else the first
+    /// *.gguf in ./models/]
+    #[arg(long, short = 'm', global = true, value_name = "PATH|NAME")]
     pub model: Option<PathBuf>,
     /// Context size in tokens.
     #[arg(long, short = 'c', global = true, value_name = "N", default_value_t = LoadOptions::DEFAULT_CONTEXT_SIZE)]
