@@ -72,13 +72,10 @@ pub fn run(args: &RunArgs, load: &LoadArgs, history: Option<&Store>) -> Result<i
                     let run_id = recorder.run_id();
                     let result =
                         recorder.finished(store, finished, Some(&lexicon_record(&finished.text)));
-                    if let (Some(run_id), Some(Some(digest))) = (
-                        run_id,
-                        fingerprint
-                            .take()
-                            .filter(|f| f.is_finished())
-                            .map(|f| f.join().ok().flatten()),
-                    ) {
+                    let digest = fingerprint
+                        .take()
+                        .and_then(|hashing| await_fingerprint(hashing, &interrupted));
+                    if let (Some(run_id), Some(digest)) = (run_id, digest) {
                         let _ = store.set_fingerprint(run_id, &digest);
                     }
                     result
@@ -149,6 +146,27 @@ pub fn run(args: &RunArgs, load: &LoadArgs, history: Option<&Store>) -> Result<i
         }
     }
     Err(crate::engine::EngineError::WorkerGone.into())
+}
+
+/// How long the end of a run waits for a first-time model hash (a 100 MB model takes well
+/// under a second; a 50 GB one is not worth the wait: its next run finds it cached or tries again).
+const FINGERPRINT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The model's fingerprint if hashing finishes within `FINGERPRINT_WAIT`; Ctrl+C stops waiting.
+fn await_fingerprint(
+    hashing: std::thread::JoinHandle<Option<String>>,
+    interrupted: &std::sync::atomic::AtomicBool,
+) -> Option<String> {
+    let started = std::time::Instant::now();
+    while !hashing.is_finished() {
+        if started.elapsed() > FINGERPRINT_WAIT
+            || interrupted.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    hashing.join().ok().flatten()
 }
 
 /// The stats line printed to stderr after a run.
