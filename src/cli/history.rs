@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::{start_engine, Cli, Failure, HistoryCommand};
+use super::{start_engine, Cli, Failure, HistoryCommand, HistoryFilterArgs};
 use crate::engine::{EngineEvent, GenerateRequest, ModelInfo};
 use crate::store::record::{first_difference, sentiment_glyph as glyph};
 use crate::store::{export, Filter, RunRecord, RunSummary, Store};
@@ -59,6 +59,24 @@ fn date_ms(text: &str, end_of_day: bool) -> Result<i64, Failure> {
         .ok_or_else(|| Failure::bad_input(format!("'{text}' is not a valid local date")))
 }
 
+fn to_filter(args: &HistoryFilterArgs) -> Result<Filter, Failure> {
+    Ok(Filter {
+        starred_only: args.starred,
+        model: args.model.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(|d| date_ms(d, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|d| date_ms(d, true))
+            .transpose()?,
+        limit: args.limit,
+    })
+}
+
 fn print_summaries(rows: &[RunSummary], json: bool) {
     if json {
         println!(
@@ -97,37 +115,18 @@ fn truncate(text: &str, width: usize) -> String {
 pub fn history(command: &HistoryCommand, cli: &Cli) -> Result<i32, Failure> {
     let store = open_required(cli)?;
     match command {
-        HistoryCommand::List {
-            limit,
-            starred,
-            model,
-            since,
-            until,
-            json,
-        } => {
-            let filter = Filter {
-                starred_only: *starred,
-                model: model.clone(),
-                since: since.as_deref().map(|d| date_ms(d, false)).transpose()?,
-                until: until.as_deref().map(|d| date_ms(d, true)).transpose()?,
-                limit: *limit,
-            };
-            print_summaries(&store.list(&filter).map_err(db)?, *json);
+        HistoryCommand::List { filter, json } => {
+            print_summaries(&store.list(&to_filter(filter)?).map_err(db)?, *json);
         }
         HistoryCommand::Search {
             query,
-            limit,
-            starred,
-            model,
+            filter,
             json,
         } => {
-            let filter = Filter {
-                starred_only: *starred,
-                model: model.clone(),
-                limit: *limit,
-                ..Filter::default()
-            };
-            print_summaries(&store.search(query, &filter).map_err(db)?, *json);
+            print_summaries(
+                &store.search(query, &to_filter(filter)?).map_err(db)?,
+                *json,
+            );
         }
         HistoryCommand::Show { id, json } => {
             let record = get(&store, *id)?;

@@ -105,23 +105,30 @@ pub struct SentimentArgs {
     pub json: bool,
 }
 
+/// Which runs `history list` and `history search` show.
+#[derive(Debug, Args)]
+pub struct HistoryFilterArgs {
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub starred: bool,
+    /// Only runs whose model name or path contains this.
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Only runs started on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only runs started on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
     /// Runs, newest first.
     List {
-        #[arg(long, short = 'n', default_value_t = 20)]
-        limit: usize,
-        #[arg(long)]
-        starred: bool,
-        /// Only runs whose model name or path contains this.
-        #[arg(long, value_name = "M")]
-        model: Option<String>,
-        /// Only runs started on or after this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-        /// Only runs started on or before this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        until: Option<String>,
+        #[command(flatten)]
+        filter: HistoryFilterArgs,
         #[arg(long)]
         json: bool,
     },
@@ -134,12 +141,8 @@ pub enum HistoryCommand {
     /// Full-text search over prompts and outputs.
     Search {
         query: String,
-        #[arg(long, short = 'n', default_value_t = 20)]
-        limit: usize,
-        #[arg(long)]
-        starred: bool,
-        #[arg(long, value_name = "M")]
-        model: Option<String>,
+        #[command(flatten)]
+        filter: HistoryFilterArgs,
         #[arg(long)]
         json: bool,
     },

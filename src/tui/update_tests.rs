@@ -59,6 +59,16 @@ fn token(id: RequestId, text: &str, generated: u32) -> Msg {
     })
 }
 
+/// The history thread reports its database open, so runs are recorded.
+fn history_opened(state: &mut State) {
+    update(
+        state,
+        Msg::History(crate::store::worker::HistoryEvent::Opened {
+            path: "/tmp/h.sqlite".into(),
+        }),
+    );
+}
+
 /// Types a prompt, sends it, and has the engine accept it as `id`.
 fn send_prompt(state: &mut State, prompt: &str, id: RequestId) -> GenerateRequest {
     type_text(state, prompt);
@@ -459,14 +469,9 @@ fn sentiment_lexicon_streams_and_the_model_classifies_after_the_response() {
 #[test]
 fn model_sentiment_is_recorded_when_it_arrives() {
     use crate::engine::ModelSentiment;
-    use crate::store::worker::{HistoryCommand, HistoryEvent};
+    use crate::store::worker::HistoryCommand;
     let mut state = ready_state();
-    update(
-        &mut state,
-        Msg::History(HistoryEvent::Opened {
-            path: "/tmp/h.sqlite".into(),
-        }),
-    );
+    history_opened(&mut state);
     send_prompt(&mut state, "A song", 1);
     update(&mut state, token(1, "I love the sun", 1));
     update(
@@ -592,12 +597,7 @@ mod history {
     }
 
     fn open_history(state: &mut State) {
-        update(
-            state,
-            Msg::History(HistoryEvent::Opened {
-                path: "/tmp/h.sqlite".into(),
-            }),
-        );
+        history_opened(state);
         let effects = update(state, key(KeyCode::F(4)));
         assert!(matches!(
             effects.as_slice(),
@@ -616,12 +616,7 @@ mod history {
     #[test]
     fn runs_are_recorded_as_they_stream() {
         let mut state = ready_state();
-        update(
-            &mut state,
-            Msg::History(HistoryEvent::Opened {
-                path: "/tmp/h.sqlite".into(),
-            }),
-        );
+        history_opened(&mut state);
         send_prompt(&mut state, "Hi", 1);
         let effects = update(
             &mut state,
