@@ -34,6 +34,44 @@ pub fn log_file() -> Option<PathBuf> {
     state_dir().map(|dir| dir.join("refrain.log"))
 }
 
+/// What identifies a file's content cheaply, without reading it: canonical path, size and
+/// modification time. Caches of per-file verdicts and hashes key on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    /// Canonical when the file can be resolved, else as given.
+    pub path: PathBuf,
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch; 0 where the file system keeps no time.
+    pub modified_ns: i64,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<Self> {
+        let metadata = std::fs::metadata(path).ok()?;
+        let modified_ns = metadata
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
+        Some(Self {
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            size: metadata.len(),
+            modified_ns,
+        })
+    }
+
+    /// One string for the whole stamp, for use as a map key.
+    pub fn key(&self) -> String {
+        format!(
+            "{}\t{}\t{}",
+            self.path.display(),
+            self.size,
+            self.modified_ns
+        )
+    }
+}
+
 /// The default model's file name, as `make models` fetches it.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 

@@ -11,12 +11,11 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, UNIX_EPOCH};
-
-use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
 
 use super::error::EngineError;
 use super::request::Preflight;
+use crate::paths::FileStamp;
 
 const GGUF_MAGIC: &[u8; 4] = b"GGUF";
 /// magic + version + tensor count + key/value count
@@ -91,39 +90,6 @@ pub fn check_header(path: &Path) -> Result<(), EngineError> {
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-struct FileIdentity {
-    path: PathBuf,
-    size: u64,
-    modified_ns: u128,
-}
-
-impl FileIdentity {
-    fn of(path: &Path) -> Option<Self> {
-        let metadata = std::fs::metadata(path).ok()?;
-        let modified_ns = metadata
-            .modified()
-            .ok()?
-            .duration_since(UNIX_EPOCH)
-            .ok()?
-            .as_nanos();
-        Some(Self {
-            path: std::fs::canonicalize(path).ok()?,
-            size: metadata.len(),
-            modified_ns,
-        })
-    }
-
-    fn key(&self) -> String {
-        format!(
-            "{}\t{}\t{}",
-            self.path.display(),
-            self.size,
-            self.modified_ns
-        )
-    }
-}
-
 /// `None` in the map means the file passed; `Some(reason)` means it failed.
 type Verdicts = HashMap<String, Option<String>>;
 
@@ -138,7 +104,7 @@ fn read_verdicts(cache: &Path) -> Verdicts {
         .unwrap_or_default()
 }
 
-fn record_verdict(identity: &FileIdentity, verdict: Option<String>) {
+fn record_verdict(identity: &FileStamp, verdict: Option<String>) {
     let Some(cache) = cache_file() else { return };
     let mut verdicts = read_verdicts(&cache);
     verdicts.insert(identity.key(), verdict);
@@ -156,7 +122,7 @@ fn record_verdict(identity: &FileIdentity, verdict: Option<String>) {
 }
 
 fn check_in_child_cached(path: &Path, program: &Path) -> Result<(), EngineError> {
-    let identity = FileIdentity::of(path);
+    let identity = FileStamp::of(path);
     if let (Some(identity), Some(cache)) = (&identity, cache_file()) {
         if let Some(verdict) = read_verdicts(&cache).get(&identity.key()) {
             tracing::debug!(path = %path.display(), "model check verdict from cache");

@@ -13,6 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::paths::FileStamp;
+
 pub use record::{
     Filter, NewRun, RunOutcome, RunRecord, RunStatus, RunSummary, SentimentRecord, ENGINE_VERSION,
 };
@@ -377,64 +379,39 @@ impl Store {
 
     /// The SHA-256 of a model file, computed once and cached by (path, size, mtime).
     pub fn fingerprint(&self, model: &Path) -> Result<Option<String>> {
-        let Some(identity) = FileIdentity::of(model) else {
+        let Some(identity) = FileStamp::of(model) else {
             return Ok(None);
         };
         if let Some(cached) = self.cached_fingerprint_of(&identity)? {
             return Ok(Some(cached));
         }
-        let Some(digest) = sha256_file(Path::new(&identity.path)) else {
+        let Some(digest) = sha256_file(&identity.path) else {
             return Ok(None);
         };
         self.connection.execute(
             "INSERT OR REPLACE INTO model_fingerprints (path, size, modified_ns, sha256) VALUES (?1, ?2, ?3, ?4)",
-            params![identity.path, identity.size, identity.modified_ns, digest],
+            params![identity.path.display().to_string(), identity.size as i64, identity.modified_ns, digest],
         )?;
         Ok(Some(digest))
     }
 
     /// The fingerprint if it is already known; never reads the model file.
     pub fn cached_fingerprint(&self, model: &Path) -> Result<Option<String>> {
-        match FileIdentity::of(model) {
+        match FileStamp::of(model) {
             Some(identity) => self.cached_fingerprint_of(&identity),
             None => Ok(None),
         }
     }
 
-    fn cached_fingerprint_of(&self, identity: &FileIdentity) -> Result<Option<String>> {
+    fn cached_fingerprint_of(&self, identity: &FileStamp) -> Result<Option<String>> {
         Ok(self
             .connection
             .query_row(
                 "SELECT sha256 FROM model_fingerprints WHERE path = ?1 AND size = ?2 AND modified_ns = ?3",
-                params![identity.path, identity.size, identity.modified_ns],
+                params![identity.path.display().to_string(), identity.size as i64, identity.modified_ns],
                 |row| row.get(0),
             )
             .optional()?)
-    }
-}
-
-/// What identifies a model file's content cheaply: canonical path, size, modification time.
-struct FileIdentity {
-    path: String,
-    size: i64,
-    modified_ns: i64,
-}
-
-impl FileIdentity {
-    fn of(model: &Path) -> Option<Self> {
-        let metadata = std::fs::metadata(model).ok()?;
-        let modified_ns = metadata
-            .modified()
-            .ok()
-            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i64)
-            .unwrap_or(0);
-        let path = std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf());
-        Some(Self {
-            path: path.display().to_string(),
-            size: metadata.len() as i64,
-            modified_ns,
-        })
     }
 }
 
