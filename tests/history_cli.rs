@@ -230,8 +230,8 @@ fn kill_9_mid_generation_leaves_an_interrupted_run_with_its_partial_text() {
     let run = store.get(1).unwrap().unwrap();
     assert_eq!(run.status, RunStatus::Interrupted);
     assert!(
-        run.output.starts_with(" 5, 6,") || run.output.contains('5'),
-        "partial text kept: {:?}",
+        run.output.len() > 20 && run.output.contains(" 5,"),
+        "the partial text recorded before the kill is kept: {:?}",
         run.output
     );
 }

@@ -190,11 +190,12 @@ fn studio_rate(
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
-    use crate::tui::state::{ModelState, RunState};
-    use crate::tui::update::{update, Msg};
+    use crate::tui::state::{ModelState, RunState, State};
+    use crate::tui::update::{resize, update, Msg};
     use crate::tui::{fixtures, panes, theme::Theme, FRAME_INTERVAL};
 
-    let mut state = fixtures::streaming_state(120, 40, Theme { color: true }, "", []);
+    let mut state = State::new(request.sampler.clone(), Theme { color: true });
+    resize(&mut state, 120, 40);
     state.model = ModelState::Ready(Box::new(fixtures::model_info()));
     state.run = RunState::Requested;
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).map_err(|e| Failure {
