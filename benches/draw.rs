@@ -7,7 +7,7 @@ use ratatui::Terminal;
 use refrain::engine::EngineEvent;
 use refrain::tui::fixtures::streaming_state;
 use refrain::tui::panes;
-use refrain::tui::theme::Theme;
+use refrain::tui::theme::{Theme, ThemeName};
 use refrain::tui::update::{update, Msg};
 
 /// 50,000 pieces of lyric-like text: words, CJK, and a line break every dozen tokens.
@@ -32,7 +32,7 @@ fn draw_benchmarks(c: &mut Criterion) {
     let state = streaming_state(
         120,
         40,
-        Theme { color: true },
+        Theme::named(ThemeName::Dark),
         "Write a long song.",
         pieces.iter().map(String::as_str),
     );
@@ -47,7 +47,7 @@ fn draw_benchmarks(c: &mut Criterion) {
     let mut streaming = streaming_state(
         120,
         40,
-        Theme { color: true },
+        Theme::named(ThemeName::Dark),
         "Write a long song.",
         pieces.iter().map(String::as_str),
     );

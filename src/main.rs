@@ -6,8 +6,8 @@ fn main() {
     // Before any thread starts: ggml must not launch a debugger when it aborts.
     std::env::set_var("GGML_NO_BACKTRACE", "1");
     refrain::fatal::install_panic_hook();
-    let cli = Cli::parse();
-    let code = match dispatch(&cli) {
+    let mut cli = Cli::parse();
+    let code = match settle_and_dispatch(&mut cli) {
         Ok(code) => code,
         Err(failure) => {
             refrain::fatal::restore_terminal();
@@ -18,8 +18,24 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Config commands work on a broken config file (that is what they are for); every other
+/// command needs a valid one, so nothing starts half-configured.
+fn settle_and_dispatch(cli: &mut Cli) -> Result<i32, Failure> {
+    match &cli.command {
+        Some(CommandLine::Config(command)) => {
+            let command = command.clone();
+            return cli::config(&command, cli);
+        }
+        Some(CommandLine::CheckModel { .. }) => {}
+        _ => cli.settle()?,
+    }
+    dispatch(cli)
+}
+
 fn dispatch(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
+        Some(CommandLine::Config(_)) => unreachable!("handled before settling"),
+        Some(CommandLine::Presets { name, json }) => cli::presets(name.as_deref(), *json),
         Some(CommandLine::CheckModel { path }) => {
             refrain::logging::init(cli.verbose);
             // The parent reads our last stderr line as the reason: print only that.
@@ -34,7 +50,12 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         }
         Some(CommandLine::Run(args)) => {
             refrain::logging::init(cli.verbose);
-            cli::run(args, &cli.load, cli::open_history(cli).as_ref())
+            cli::run(
+                args,
+                &cli.load,
+                cli.settled.preset.as_ref(),
+                cli::open_history(cli).as_ref(),
+            )
         }
         Some(CommandLine::Bench(args)) => {
             refrain::logging::init(cli.verbose);
@@ -52,7 +73,11 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             refrain::logging::init(cli.verbose);
             cli::devices(*json)
         }
-        Some(CommandLine::Models { dirs, json, .. }) => cli::models(dirs, *json),
+        Some(CommandLine::Models { dirs, json, .. }) => {
+            let mut dirs = dirs.clone();
+            dirs.extend(cli.load.model_dirs.iter().cloned());
+            cli::models(&dirs, *json)
+        }
         Some(CommandLine::History(command)) => {
             refrain::logging::init(cli.verbose);
             cli::history(command, cli)
@@ -67,11 +92,17 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         }
         None => {
             refrain::logging::init(cli.verbose);
+            let settled = &cli.settled;
             let options = refrain::tui::StudioOptions {
                 template: cli.template.clone(),
-                history_path: cli::history_path(cli),
-                sentiment: cli.sentiment,
-                mouse: cli.mouse,
+                history_path: cli::recording_path(cli),
+                sentiment: settled.sentiment,
+                mouse: settled.mouse,
+                theme: settled.theme,
+                keymap: refrain::tui::keymap::Keymap::with_overrides(&settled.keys)
+                    .map_err(|error| Failure::bad_input(error.message))?,
+                presets: refrain::config::presets::all().map_err(Failure::bad_input)?,
+                preset: settled.preset.clone(),
             };
             refrain::tui::run(&cli.load, &cli.sampler, &options)
         }

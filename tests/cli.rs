@@ -20,6 +20,8 @@ impl Sandbox {
         let mut command = Command::new(env!("CARGO_BIN_EXE_refrain"));
         command
             .env("REFRAIN_CACHE_DIR", self.dir.path().join("cache"))
+            .env("REFRAIN_CONFIG_DIR", self.dir.path().join("config"))
+            .env_remove("REFRAIN_CONFIG")
             .env("REFRAIN_STATE_DIR", self.dir.path().join("state"))
             .env_remove("REFRAIN_MODEL")
             .current_dir(self.dir.path())

@@ -32,6 +32,8 @@ impl Sandbox {
         command
             .env("REFRAIN_DATA_DIR", self.data_dir())
             .env("REFRAIN_CACHE_DIR", self.dir.path().join("cache"))
+            .env("REFRAIN_CONFIG_DIR", self.dir.path().join("config"))
+            .env_remove("REFRAIN_CONFIG")
             .env("REFRAIN_STATE_DIR", self.dir.path().join("state"))
             .stdin(Stdio::null());
         command

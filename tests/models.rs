@@ -34,6 +34,8 @@ impl Home {
             .current_dir(self.path("work"))
             .env("HOME", self.path("home"))
             .env("REFRAIN_CACHE_DIR", self.path("cache"))
+            .env("REFRAIN_CONFIG_DIR", self.path("config"))
+            .env_remove("REFRAIN_CONFIG")
             .env("REFRAIN_STATE_DIR", self.path("state"))
             .env("REFRAIN_DATA_DIR", self.path("data"))
             .env_remove("HF_HOME")

@@ -96,7 +96,7 @@ impl Studio {
         let pid_file = dir.path().join("pid");
         // `exec` makes the recorded pid the studio's own, for the signal tests.
         let script = format!(
-            "stty -g > {before}; REFRAIN_STATE_DIR={state} REFRAIN_CACHE_DIR={cache} REFRAIN_DATA_DIR={data} \
+            "stty -g > {before}; REFRAIN_STATE_DIR={state} REFRAIN_CACHE_DIR={cache} REFRAIN_CONFIG_DIR={state}/config REFRAIN_DATA_DIR={data} \
              sh -c 'echo $$ > {pid}; exec {bin} --model {model} {args}'; echo EXIT=$?; \
              stty -g > {after}; sleep 120",
             before = stty_before.display(),

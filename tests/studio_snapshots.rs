@@ -8,7 +8,7 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 use refrain::engine::{EngineEvent, RunFinished, RunStats, SamplerParams, StopReason};
 use refrain::tui::state::{ModelState, State};
-use refrain::tui::theme::Theme;
+use refrain::tui::theme::{Theme, ThemeName};
 use refrain::tui::update::{resize, update, Msg};
 use refrain::tui::{fixtures, panes};
 
@@ -54,20 +54,20 @@ fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
 
 #[test]
 fn full_layout_80x24_with_cjk_answer() {
-    let state = finished_state(80, 24, Theme { color: true });
+    let state = finished_state(80, 24, Theme::named(ThemeName::Dark));
     insta::assert_snapshot!(draw(&state, 80, 24).backend());
 }
 
 #[test]
 fn full_layout_120x40_with_cjk_answer() {
-    let state = finished_state(120, 40, Theme { color: true });
+    let state = finished_state(120, 40, Theme::named(ThemeName::Dark));
     insta::assert_snapshot!(draw(&state, 120, 40).backend());
 }
 
 #[test]
 fn sentiment_pane_with_lexicon_and_model_readouts() {
     use refrain::engine::ModelSentiment;
-    let mut state = finished_state(100, 30, Theme { color: true });
+    let mut state = finished_state(100, 30, Theme::named(ThemeName::Dark));
     update(&mut state, Msg::ClassifySent(2));
     let lines = ANSWER.lines().filter(|l| !l.trim().is_empty()).count();
     let results = (0..=lines)
@@ -91,7 +91,7 @@ fn sentiment_pane_with_lexicon_and_model_readouts() {
 fn history_list_over_the_output() {
     use refrain::store::worker::HistoryEvent;
     use refrain::store::{RunStatus, RunSummary};
-    let mut state = finished_state(110, 30, Theme { color: true });
+    let mut state = finished_state(110, 30, Theme::named(ThemeName::Dark));
     update(
         &mut state,
         Msg::History(HistoryEvent::Opened {
@@ -193,14 +193,14 @@ fn regex_lite_mask(text: &str) -> String {
 
 #[test]
 fn too_small_terminal_says_so() {
-    let state = finished_state(30, 8, Theme { color: true });
+    let state = finished_state(30, 8, Theme::named(ThemeName::Dark));
     let terminal = draw(&state, 30, 8);
     insta::assert_snapshot!(terminal.backend());
 }
 
 #[test]
 fn loading_shows_a_progress_bar() {
-    let mut state = State::new(SamplerParams::default(), Theme { color: true });
+    let mut state = State::new(SamplerParams::default(), Theme::named(ThemeName::Dark));
     state.model = ModelState::Loading {
         id: Some(1),
         name: "SmolLM2-135M-Instruct.Q4_1.gguf".into(),
@@ -212,7 +212,7 @@ fn loading_shows_a_progress_bar() {
 
 #[test]
 fn help_overlay_lists_the_keymap() {
-    let mut state = finished_state(100, 40, Theme { color: true });
+    let mut state = finished_state(100, 40, Theme::named(ThemeName::Dark));
     update(
         &mut state,
         Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)),
@@ -223,7 +223,7 @@ fn help_overlay_lists_the_keymap() {
 #[test]
 fn cjk_rows_never_exceed_the_pane() {
     use unicode_width::UnicodeWidthStr;
-    let state = finished_state(64, 20, Theme { color: true });
+    let state = finished_state(64, 20, Theme::named(ThemeName::Dark));
     let areas = refrain::tui::layout::areas(64, 20).unwrap();
     let inner = refrain::tui::layout::inner(areas.output);
     let rows: Vec<&str> = state.output.visible_rows().collect();
@@ -241,7 +241,11 @@ fn cjk_rows_never_exceed_the_pane() {
 #[test]
 fn sixteen_colours_and_no_color() {
     let basic = |c: Color| !matches!(c, Color::Rgb(..) | Color::Indexed(_));
-    let colored = draw(&finished_state(100, 30, Theme { color: true }), 100, 30);
+    let colored = draw(
+        &finished_state(100, 30, Theme::named(ThemeName::Dark)),
+        100,
+        30,
+    );
     let cells = colored.backend().buffer().content();
     assert!(cells.iter().all(|cell| basic(cell.fg) && basic(cell.bg)));
     assert!(
@@ -249,7 +253,11 @@ fn sixteen_colours_and_no_color() {
         "colour is used"
     );
 
-    let mono = draw(&finished_state(100, 30, Theme { color: false }), 100, 30);
+    let mono = draw(
+        &finished_state(100, 30, Theme::named(ThemeName::Mono)),
+        100,
+        30,
+    );
     let cells = mono.backend().buffer().content();
     assert!(
         cells
@@ -257,4 +265,99 @@ fn sixteen_colours_and_no_color() {
             .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset),
         "NO_COLOR: no colours at all"
     );
+}
+
+fn press(state: &mut State, code: KeyCode) {
+    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+#[test]
+fn preset_picker_shows_forms_and_details() {
+    let mut state = finished_state(110, 34, Theme::named(ThemeName::Dark));
+    press(&mut state, KeyCode::F(7));
+    for c in "tanka".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!(draw(&state, 110, 34).backend());
+}
+
+#[test]
+fn preset_picker_grouped_on_a_narrow_terminal() {
+    let mut state = finished_state(64, 24, Theme::named(ThemeName::Dark));
+    press(&mut state, KeyCode::F(7));
+    insta::assert_snapshot!(draw(&state, 64, 24).backend());
+}
+
+#[test]
+fn model_picker_with_metadata_and_an_invalid_file() {
+    use refrain::models::discover::{FoundModel, Source};
+    use refrain::models::gguf::GgufSummary;
+    let mut state = finished_state(110, 30, Theme::named(ThemeName::Dark));
+    state.load_options = Some(refrain::engine::LoadOptions::new(
+        "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ));
+    press(&mut state, KeyCode::F(8));
+    let searching = draw(&state, 110, 30);
+    let summary = |arch: &str, params: u64, quant: &str, layers: u64| GgufSummary {
+        version: 3,
+        architecture: Some(arch.into()),
+        name: None,
+        quantization: Some(quant.into()),
+        parameters: params,
+        context_length: Some(32768),
+        layers: Some(layers),
+        has_chat_template: true,
+        tensor_count: 300,
+        tensor_bytes: params / 2,
+    };
+    let found = vec![
+        FoundModel {
+            name: "SmolLM2-135M-Instruct.Q4_1".into(),
+            path: "models/SmolLM2-135M-Instruct.Q4_1.gguf".into(),
+            size: 98_362_432,
+            parts: 1,
+            source: Source {
+                kind: "models dir",
+                root: "models".into(),
+            },
+            summary: Ok(summary("llama", 134_515_008, "Q4_1", 30)),
+        },
+        FoundModel {
+            name: "Qwen/Qwen2.5-7B-Instruct-GGUF/qwen2.5-7b-instruct-q4_k_m".into(),
+            path: "/home/u/.cache/huggingface/hub/models--Qwen--Qwen2.5-7B-Instruct-GGUF/snapshots/abc/qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf".into(),
+            size: 4_683_074_240,
+            parts: 2,
+            source: Source {
+                kind: "Hugging Face",
+                root: "/home/u/.cache/huggingface/hub".into(),
+            },
+            summary: Ok(summary("qwen2", 7_615_616_512, "Q4_K_M", 28)),
+        },
+        FoundModel {
+            name: "llama3.2:1b".into(),
+            path: "/home/u/.ollama/models/blobs/sha256-74701a8c35f6".into(),
+            size: 1_321_082_688,
+            parts: 1,
+            source: Source {
+                kind: "Ollama",
+                root: "/home/u/.ollama/models".into(),
+            },
+            summary: Ok(summary("llama", 1_235_814_432, "Q8_0", 16)),
+        },
+        FoundModel {
+            name: "broken".into(),
+            path: "models/broken.gguf".into(),
+            size: 1024,
+            parts: 1,
+            source: Source {
+                kind: "models dir",
+                root: "models".into(),
+            },
+            summary: Err("not a GGUF file (the magic bytes are not GGUF)".into()),
+        },
+    ];
+    update(&mut state, Msg::ModelsFound(found));
+    press(&mut state, KeyCode::Down);
+    insta::assert_snapshot!("model_picker_searching", searching.backend());
+    insta::assert_snapshot!(draw(&state, 110, 30).backend());
 }

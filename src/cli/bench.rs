@@ -9,7 +9,7 @@ pub fn bench(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
     let mut options = load.to_options().map_err(Failure::bad_input)?;
     // As llama-bench: a context just big enough for the tests, and a 2048-token batch.
     options.context_size = (args.prompt_tokens + args.generate_tokens).max(256);
-    if load.batch_size == crate::engine::LoadOptions::DEFAULT_BATCH_SIZE {
+    if load.batch_size.is_none() {
         options.batch_size = 2048;
     }
     let (engine, mut events, info) = start_engine(&options)?;
@@ -192,9 +192,13 @@ fn studio_rate(
 
     use crate::tui::state::{ModelState, RunState, State};
     use crate::tui::update::{resize, update, Msg};
-    use crate::tui::{fixtures, panes, theme::Theme, FRAME_INTERVAL};
+    use crate::tui::{
+        fixtures, panes,
+        theme::{Theme, ThemeName},
+        FRAME_INTERVAL,
+    };
 
-    let mut state = State::new(request.sampler.clone(), Theme { color: true });
+    let mut state = State::new(request.sampler.clone(), Theme::named(ThemeName::Dark));
     resize(&mut state, 120, 40);
     state.model = ModelState::Ready(Box::new(fixtures::model_info()));
     state.run = RunState::Requested;

@@ -9,6 +9,15 @@ use crate::engine::{EngineEvent, GenerateRequest, ModelInfo};
 use crate::store::record::{first_difference, sentiment_glyph as glyph};
 use crate::store::{export, Filter, RunRecord, RunSummary, Store};
 
+/// The database to record into, or `None` when history is off (`--no-history`, or
+/// `history.enabled = false` in the config file).
+pub fn recording_path(cli: &Cli) -> Option<PathBuf> {
+    if !cli.settled.history {
+        return None;
+    }
+    history_path(cli)
+}
+
 /// The database path for these flags, or `None` for `--no-history`.
 pub fn history_path(cli: &Cli) -> Option<PathBuf> {
     if cli.no_history {
@@ -22,7 +31,7 @@ pub fn history_path(cli: &Cli) -> Option<PathBuf> {
 
 /// Opens the history for recording; a broken database only disables history, with a warning.
 pub fn open_history(cli: &Cli) -> Option<Store> {
-    let path = history_path(cli)?;
+    let path = recording_path(cli)?;
     match Store::open(&path) {
         Ok(store) => Some(store),
         Err(error) => {

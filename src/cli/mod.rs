@@ -1,6 +1,7 @@
 //! The headless subcommands, built on the same engine as the studio.
 
 mod bench;
+mod config;
 mod history;
 mod models;
 mod run;
@@ -16,7 +17,8 @@ use crate::engine::{
 };
 
 pub use bench::{bench, bench_ui};
-pub use history::{history, history_path, open_history};
+pub use config::{config, presets};
+pub use history::{history, history_path, open_history, recording_path};
 pub use models::{devices, models};
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
@@ -39,12 +41,28 @@ pub struct Cli {
     /// Echo logs (llama.cpp's included) to stderr as well as the log file.
     #[arg(long, global = true)]
     pub verbose: bool,
+    /// The config file [default: REFRAIN_CONFIG, else config.toml in the platform config dir;
+    /// `refrain config path` prints it]
+    #[arg(long, global = true, value_name = "FILE", env = "REFRAIN_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Where the history database lives [default: REFRAIN_DATA_DIR, else the platform data dir].
     #[arg(long, global = true, value_name = "DIR", env = "REFRAIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Keep no history of this session's runs (incognito).
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "REFRAIN_NO_HISTORY",
+        conflicts_with = "history"
+    )]
     pub no_history: bool,
+    /// Keep history even where the config file turns it off.
+    #[arg(long, global = true)]
+    pub history: bool,
+    /// Start from a preset: sampler values, and for prompt presets a system prompt and a prompt
+    /// template (`refrain presets` lists them).
+    #[arg(long, global = true, value_name = "NAME", env = "REFRAIN_PRESET")]
+    pub preset: Option<String>,
     #[command(flatten)]
     pub load: LoadArgs,
     #[command(flatten)]
@@ -52,13 +70,76 @@ pub struct Cli {
     /// Studio: use this built-in chat template instead of the model's (chatml, llama3, gemma, …).
     #[arg(long, value_name = "NAME")]
     pub template: Option<String>,
-    /// Studio: sentiment method — lexicon (live), model (after each response) or both.
-    #[arg(long, default_value = "both", value_name = "METHOD")]
-    pub sentiment: crate::analysis::SentimentMethod,
+    /// Studio: sentiment method — lexicon (live), model (after each response) or both
+    /// [default: both]
+    #[arg(long, value_name = "METHOD", env = "REFRAIN_SENTIMENT")]
+    pub sentiment: Option<crate::analysis::SentimentMethod>,
+    /// Studio: auto (colour unless NO_COLOR), dark, light or mono [default: auto]
+    #[arg(long, value_name = "THEME", env = "REFRAIN_THEME")]
+    pub theme: Option<crate::tui::theme::ThemeName>,
     /// Studio: capture the mouse so the wheel scrolls the output (F2 toggles; off keeps the
     /// terminal's own text selection).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_mouse")]
     pub mouse: bool,
+    /// Studio: do not capture the mouse, even where the config file asks to.
+    #[arg(long)]
+    pub no_mouse: bool,
+    /// What the flags, environment and config file decided (filled by [`Cli::settle`]).
+    #[arg(skip)]
+    pub settled: Settled,
+}
+
+/// Settings that merge flags with the config file, resolved once at start.
+#[derive(Debug, Clone, Default)]
+pub struct Settled {
+    pub history: bool,
+    pub mouse: bool,
+    pub sentiment: crate::analysis::SentimentMethod,
+    pub theme: crate::tui::theme::ThemeName,
+    pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<crate::tui::keymap::Key>>,
+    /// The `--preset`, when given.
+    pub preset: Option<crate::config::presets::Preset>,
+    /// The config file in effect, when there is one.
+    pub config_path: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Merges the config file (and `--preset`) under the flags and environment. Commands that
+    /// manage the config itself skip this, so a broken file can still be inspected and mended.
+    pub fn settle(&mut self) -> Result<(), Failure> {
+        let loaded = crate::config::load(self.config.as_deref())
+            .map_err(|error| Failure::bad_input(error.to_string()))?;
+        if let Some(name) = self.preset.clone() {
+            let presets = crate::config::presets::all().map_err(Failure::bad_input)?;
+            let preset = crate::config::presets::find(&presets, &name)
+                .map_err(Failure::bad_input)?
+                .clone();
+            // A preset sits between the environment and the config file.
+            self.sampler.fill_from(&preset.sampler);
+            if let Some(CommandLine::Run(args)) = &mut self.command {
+                args.sampler.fill_from(&preset.sampler);
+            }
+            self.settled.preset = Some(preset);
+        }
+        let config = &loaded.config;
+        config.apply_to(self);
+        let studio = &config.studio;
+        self.settled.history = if self.no_history {
+            false
+        } else {
+            self.history || config.history.enabled.unwrap_or(true)
+        };
+        self.settled.mouse = if self.no_mouse {
+            false
+        } else {
+            self.mouse || studio.mouse.unwrap_or(false)
+        };
+        self.settled.sentiment = self.sentiment.or(studio.sentiment).unwrap_or_default();
+        self.settled.theme = self.theme.or(studio.theme).unwrap_or_default();
+        self.settled.keys = config.keys.clone();
+        self.settled.config_path = loaded.path;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,9 +168,33 @@ pub enum CommandLine {
     /// Evaluate against labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// The config file: where it is, a documented default, and whether it is valid.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Sampler and prompt presets (built in, and yours in the config dir's presets/).
+    Presets {
+        /// Show this preset in full instead of the list.
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that a model file can be read (used in a child process before loading).
     #[command(hide = true)]
     CheckModel { path: PathBuf },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path (whether or not it exists).
+    Path,
+    /// Write the documented default config there (every setting commented out).
+    Init {
+        /// Replace an existing file (it is kept as config.toml.bak).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the config file and print the settings in effect, flags and environment included.
+    Check,
 }
 
 #[derive(Debug, Args)]
@@ -197,36 +302,70 @@ pub struct EvalSentimentArgs {
     pub json: bool,
 }
 
-/// How to load the model.
-#[derive(Debug, Clone, Args)]
+/// How to load the model. Unset values come from the config file, then the defaults.
+#[derive(Debug, Clone, Default, Args)]
 pub struct LoadArgs {
-    /// GGUF model file, or a name `refrain models` lists [default: REFRAIN_MODEL, else the first
-    /// *.gguf in ./models/]
-    #[arg(long, short = 'm', global = true, value_name = "PATH|NAME")]
+    /// GGUF model file, or a name `refrain models` lists [default: the config's model.default,
+    /// else the first *.gguf in ./models/]
+    #[arg(
+        long,
+        short = 'm',
+        global = true,
+        value_name = "PATH|NAME",
+        env = "REFRAIN_MODEL"
+    )]
     pub model: Option<PathBuf>,
-    /// Context size in tokens.
-    #[arg(long, short = 'c', global = true, value_name = "N", default_value_t = LoadOptions::DEFAULT_CONTEXT_SIZE)]
-    pub ctx_size: u32,
-    /// CPU threads [default: the number of cores].
-    #[arg(long, short = 't', global = true, value_name = "N")]
+    /// Context size in tokens [default: 4096]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        value_name = "N",
+        env = "REFRAIN_CTX_SIZE"
+    )]
+    pub ctx_size: Option<u32>,
+    /// CPU threads [default: the number of cores]
+    #[arg(
+        long,
+        short = 't',
+        global = true,
+        value_name = "N",
+        env = "REFRAIN_THREADS"
+    )]
     pub threads: Option<u32>,
-    /// Logical batch size for prompt processing.
-    #[arg(long, short = 'b', global = true, value_name = "N", default_value_t = LoadOptions::DEFAULT_BATCH_SIZE)]
-    pub batch_size: u32,
-    /// Layers to offload to the GPU: a number or 'all' (needs a GPU build; 0 on CPU).
-    #[arg(long, global = true, value_name = "N|all", default_value = "0")]
-    pub gpu_layers: GpuLayers,
+    /// Logical batch size for prompt processing [default: 512]
+    #[arg(
+        long,
+        short = 'b',
+        global = true,
+        value_name = "N",
+        env = "REFRAIN_BATCH_SIZE"
+    )]
+    pub batch_size: Option<u32>,
+    /// Layers to offload to the GPU: a number, 'all', or 'auto' (as many as fit in free device
+    /// memory); needs a GPU build [default: 0]
+    #[arg(
+        long,
+        global = true,
+        value_name = "N|all|auto",
+        env = "REFRAIN_GPU_LAYERS"
+    )]
+    pub gpu_layers: Option<GpuLayers>,
+    /// Model directories from the config file (the environment's REFRAIN_MODEL_DIRS is read
+    /// where models are discovered).
+    #[arg(skip)]
+    pub model_dirs: Vec<PathBuf>,
 }
 
 impl LoadArgs {
     pub fn to_options(&self) -> Result<LoadOptions, String> {
-        let model_path = crate::paths::resolve_model(self.model.as_deref())?;
+        let model_path = crate::paths::resolve_model(self.model.as_deref(), &self.model_dirs)?;
         Ok(LoadOptions {
             model_path,
-            context_size: self.ctx_size,
+            context_size: self.ctx_size.unwrap_or(LoadOptions::DEFAULT_CONTEXT_SIZE),
             threads: self.threads,
-            batch_size: self.batch_size,
-            gpu_layers: self.gpu_layers,
+            batch_size: self.batch_size.unwrap_or(LoadOptions::DEFAULT_BATCH_SIZE),
+            gpu_layers: self.gpu_layers.unwrap_or(GpuLayers::Count(0)),
             preflight: checker_preflight(),
         })
     }
@@ -240,47 +379,78 @@ pub fn checker_preflight() -> Preflight {
     }
 }
 
-/// Sampler flags, named as llama.cpp's users expect.
-#[derive(Debug, Clone, Args)]
+/// A seed: fixed, or a new random one each run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    Fixed(u32),
+    Random,
+}
+
+impl Seed {
+    pub fn fixed(self) -> Option<u32> {
+        match self {
+            Seed::Fixed(n) => Some(n),
+            Seed::Random => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Seed {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.eq_ignore_ascii_case("random") {
+            return Ok(Seed::Random);
+        }
+        text.parse()
+            .map(Seed::Fixed)
+            .map_err(|_| format!("expected a seed from 0 to 4294967295 or 'random', got '{text}'"))
+    }
+}
+
+/// Sampler flags, named as llama.cpp's users expect. Unset values come from `--preset`, then
+/// the config file, then the defaults.
+#[derive(Debug, Clone, Default, Args)]
 pub struct SamplerArgs {
-    /// Temperature; 0 is greedy.
-    #[arg(long, value_name = "T", default_value_t = SamplerParams::default().temperature)]
-    pub temperature: f32,
-    /// Keep the K most likely tokens; 0 disables.
-    #[arg(long, value_name = "K", default_value_t = SamplerParams::default().top_k)]
-    pub top_k: i32,
-    /// Nucleus sampling: keep tokens up to cumulative probability P; 1 disables.
-    #[arg(long, value_name = "P", default_value_t = SamplerParams::default().top_p)]
-    pub top_p: f32,
-    /// Drop tokens below P times the top token's probability; 0 disables.
-    #[arg(long, value_name = "P", default_value_t = SamplerParams::default().min_p)]
-    pub min_p: f32,
-    /// Penalty for repeating recent tokens; 1 disables.
-    #[arg(long, value_name = "X", default_value_t = SamplerParams::default().repeat_penalty)]
-    pub repeat_penalty: f32,
-    /// How many recent tokens the penalties look at.
-    #[arg(long, value_name = "N", default_value_t = SamplerParams::default().repeat_last_n)]
-    pub repeat_last_n: i32,
-    /// Penalty for any token already present; 0 disables.
-    #[arg(long, value_name = "X", default_value_t = 0.0)]
-    pub presence_penalty: f32,
-    /// Penalty growing with how often a token appeared; 0 disables.
-    #[arg(long, value_name = "X", default_value_t = 0.0)]
-    pub frequency_penalty: f32,
-    /// Random seed [default: a new random seed each run, reported in the stats].
-    #[arg(long, short = 's', value_name = "N")]
-    pub seed: Option<u32>,
-    /// Most tokens to generate.
-    #[arg(long, short = 'n', value_name = "N", default_value_t = SamplerParams::default().max_tokens)]
-    pub max_tokens: u32,
+    /// Temperature; 0 is greedy [default: 0.8]
+    #[arg(long, value_name = "T", env = "REFRAIN_TEMPERATURE")]
+    pub temperature: Option<f32>,
+    /// Keep the K most likely tokens; 0 disables [default: 40]
+    #[arg(long, value_name = "K", env = "REFRAIN_TOP_K")]
+    pub top_k: Option<i32>,
+    /// Nucleus sampling: keep tokens up to cumulative probability P; 1 disables [default: 0.95]
+    #[arg(long, value_name = "P", env = "REFRAIN_TOP_P")]
+    pub top_p: Option<f32>,
+    /// Drop tokens below P times the top token's probability; 0 disables [default: 0.05]
+    #[arg(long, value_name = "P", env = "REFRAIN_MIN_P")]
+    pub min_p: Option<f32>,
+    /// Penalty for repeating recent tokens; 1 disables [default: 1]
+    #[arg(long, value_name = "X", env = "REFRAIN_REPEAT_PENALTY")]
+    pub repeat_penalty: Option<f32>,
+    /// How many recent tokens the penalties look at [default: 64]
+    #[arg(long, value_name = "N", env = "REFRAIN_REPEAT_LAST_N")]
+    pub repeat_last_n: Option<i32>,
+    /// Penalty for any token already present; 0 disables [default: 0]
+    #[arg(long, value_name = "X", env = "REFRAIN_PRESENCE_PENALTY")]
+    pub presence_penalty: Option<f32>,
+    /// Penalty growing with how often a token appeared; 0 disables [default: 0]
+    #[arg(long, value_name = "X", env = "REFRAIN_FREQUENCY_PENALTY")]
+    pub frequency_penalty: Option<f32>,
+    /// Random seed, or 'random' for a new one each run (reported in the stats) [default: random]
+    #[arg(long, short = 's', value_name = "N|random", env = "REFRAIN_SEED")]
+    pub seed: Option<Seed>,
+    /// Most tokens to generate [default: 1024]
+    #[arg(long, short = 'n', value_name = "N", env = "REFRAIN_MAX_TOKENS")]
+    pub max_tokens: Option<u32>,
     /// Stop before this text (repeatable); it is never printed.
     #[arg(long, value_name = "TEXT")]
     pub stop: Vec<String>,
 }
 
 impl SamplerArgs {
-    pub fn to_params(&self) -> SamplerParams {
-        SamplerParams {
+    /// The values set here, as a layer.
+    pub fn as_layer(&self) -> crate::config::SamplerConfig {
+        crate::config::SamplerConfig {
             temperature: self.temperature,
             top_k: self.top_k,
             top_p: self.top_p,
@@ -291,16 +461,43 @@ impl SamplerArgs {
             frequency_penalty: self.frequency_penalty,
             seed: self.seed,
             max_tokens: self.max_tokens,
-            stop: self.stop.clone(),
+            stop: (!self.stop.is_empty()).then(|| self.stop.clone()),
         }
+    }
+
+    /// Fills what is unset from a lower layer (a preset, the config file).
+    pub fn fill_from(&mut self, lower: &crate::config::SamplerConfig) {
+        let merged = self.as_layer().over(lower);
+        self.temperature = merged.temperature;
+        self.top_k = merged.top_k;
+        self.top_p = merged.top_p;
+        self.min_p = merged.min_p;
+        self.repeat_penalty = merged.repeat_penalty;
+        self.repeat_last_n = merged.repeat_last_n;
+        self.presence_penalty = merged.presence_penalty;
+        self.frequency_penalty = merged.frequency_penalty;
+        self.seed = merged.seed;
+        self.max_tokens = merged.max_tokens;
+        self.stop = merged.stop.unwrap_or_default();
+    }
+
+    /// Full parameters: what is set here over the defaults.
+    pub fn to_params(&self) -> SamplerParams {
+        let mut params = SamplerParams::default();
+        self.as_layer().apply(&mut params);
+        params
     }
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The prompt; '-' reads it from stdin.
+    /// The prompt; '-' reads it from stdin. Optional with a prompt --preset, whose template
+    /// is then filled from --var.
     #[arg(value_name = "PROMPT")]
-    pub prompt: String,
+    pub prompt: Option<String>,
+    /// A value for a preset's {placeholder}: --var subject="autumn rain" (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
     /// System prompt (chat mode).
     #[arg(long, value_name = "TEXT")]
     pub system: Option<String>,
@@ -318,6 +515,13 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub sampler: SamplerArgs,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.trim().to_owned(), value.to_owned()))
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or_else(|| format!("expected NAME=VALUE, got '{text}'"))
 }
 
 #[derive(Debug, Args)]

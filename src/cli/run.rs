@@ -5,30 +5,65 @@ use std::io::{IsTerminal, Read, Write};
 use serde_json::json;
 
 use super::{start_engine, Failure, LoadArgs, RunArgs};
+use crate::config::presets::Preset;
 use crate::engine::{EngineEvent, GenerateRequest, Prompt, RunFinished, StopReason};
 use crate::store::recorder::{lexicon_record, Recorder};
 use crate::store::{NewRun, RunStatus, Store};
 
+/// A preset template with every blank filled from `--var`, or which ones are missing.
+fn fill_blanks(
+    template: &str,
+    vars: &[(String, String)],
+    preset: Option<&Preset>,
+) -> Result<String, Failure> {
+    crate::config::presets::fill(template, vars).map_err(|missing| {
+        let name = preset.map_or("the preset", |p| p.name.as_str());
+        let flags: Vec<String> = missing.iter().map(|m| format!("--var {m}=…")).collect();
+        Failure::bad_input(format!("{name} has blanks to fill: {}", flags.join(" ")))
+    })
+}
+
 /// Exit code when the run was interrupted by a signal (as shells report SIGINT).
 const EXIT_INTERRUPTED: i32 = 130;
 
-pub fn run(args: &RunArgs, load: &LoadArgs, history: Option<&Store>) -> Result<i32, Failure> {
-    let prompt_text = if args.prompt == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|error| {
-                Failure::bad_input(format!("could not read the prompt from stdin: {error}"))
-            })?;
-        text
-    } else {
-        args.prompt.clone()
+pub fn run(
+    args: &RunArgs,
+    load: &LoadArgs,
+    preset: Option<&Preset>,
+    history: Option<&Store>,
+) -> Result<i32, Failure> {
+    let prompt_text = match (
+        args.prompt.as_deref(),
+        preset.and_then(|p| p.prompt.as_ref()),
+    ) {
+        (Some("-"), _) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|error| {
+                    Failure::bad_input(format!("could not read the prompt from stdin: {error}"))
+                })?;
+            text
+        }
+        (Some(prompt), _) => prompt.to_owned(),
+        (None, Some(template)) => fill_blanks(template, &args.vars, preset)?,
+        (None, None) => {
+            return Err(Failure::bad_input(
+                "no prompt: give one (or '-' to read stdin), or a prompt preset with --preset \
+                 (`refrain presets` lists them)",
+            ))
+        }
+    };
+    let system = match (&args.system, preset.and_then(|p| p.system.as_ref())) {
+        (Some(system), _) => Some(system.clone()),
+        (None, Some(template)) => Some(fill_blanks(template, &args.vars, preset)?),
+        (None, None) => None,
     };
     let prompt = if args.raw {
         Prompt::Raw(prompt_text)
     } else {
         Prompt::Chat {
-            system: args.system.clone(),
+            system,
             user: prompt_text,
             template: args.template.clone(),
         }

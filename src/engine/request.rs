@@ -12,14 +12,19 @@ pub type RequestId = u64;
 pub enum GpuLayers {
     Count(u32),
     All,
+    /// As many as fit in free device memory, estimated from the GGUF's tensor sizes.
+    Auto,
 }
 
 impl GpuLayers {
     /// The value llama.cpp takes: a count, where "all" is any number above the layer count.
+    /// `Auto` must be resolved first ([`crate::engine::offload::auto_layers`]); unresolved it
+    /// offloads nothing.
     pub fn as_llama_count(self) -> u32 {
         match self {
             GpuLayers::Count(n) => n,
             GpuLayers::All => 999,
+            GpuLayers::Auto => 0,
         }
     }
 }
@@ -31,9 +36,12 @@ impl std::str::FromStr for GpuLayers {
         if text.eq_ignore_ascii_case("all") {
             return Ok(GpuLayers::All);
         }
+        if text.eq_ignore_ascii_case("auto") {
+            return Ok(GpuLayers::Auto);
+        }
         text.parse::<u32>()
             .map(GpuLayers::Count)
-            .map_err(|_| format!("expected a number of layers or 'all', got '{text}'"))
+            .map_err(|_| format!("expected a number of layers, 'all' or 'auto', got '{text}'"))
     }
 }
 
@@ -42,6 +50,7 @@ impl std::fmt::Display for GpuLayers {
         match self {
             GpuLayers::Count(n) => write!(f, "{n}"),
             GpuLayers::All => write!(f, "all"),
+            GpuLayers::Auto => write!(f, "auto"),
         }
     }
 }

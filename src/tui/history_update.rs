@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::history::{Availability, Replay};
-use super::keymap::{self, Action, Scope};
+use super::keymap::{Action, Scope};
 use super::state::{Focus, NoticeKind, State};
 use super::update::{quit, start_generation, Effect};
 use crate::store::record::first_difference;
@@ -24,7 +24,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         state.set_notice(NoticeKind::Info, "kept");
         return Vec::new();
     }
-    match keymap::lookup(Scope::History, &key) {
+    match state.keymap.lookup(Scope::History, &key) {
         Some(Action::Quit) => quit(state),
         Some(Action::Cancel | Action::ToggleHistory) => {
             state.history.open = false;
@@ -207,7 +207,7 @@ pub fn judge_replay(state: &mut State, text: &str) {
     state.set_notice(kind, message);
 }
 
-fn replace_text(editor: &mut ratatui_textarea::TextArea<'static>, text: &str) {
+pub(super) fn replace_text(editor: &mut ratatui_textarea::TextArea<'static>, text: &str) {
     editor.select_all();
     editor.cut();
     editor.insert_str(text);

@@ -8,12 +8,15 @@
 pub mod controls;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod fuzzy;
 pub mod history;
 mod history_update;
 pub mod keymap;
 pub mod layout;
 pub mod output;
 pub mod panes;
+pub mod picker;
+mod picker_update;
 pub mod sentiment;
 pub mod state;
 pub mod terminal;
@@ -42,14 +45,31 @@ pub struct StudioOptions {
     pub history_path: Option<std::path::PathBuf>,
     pub sentiment: crate::analysis::SentimentMethod,
     pub mouse: bool,
+    pub theme: theme::ThemeName,
+    pub keymap: keymap::Keymap,
+    /// Built-in and user presets.
+    pub presets: Vec<crate::config::presets::Preset>,
+    /// A preset to apply at start (`--preset`).
+    pub preset: Option<crate::config::presets::Preset>,
 }
 
 /// Builds the opening state: sampler defaults from the flags, the model to load, or why none.
 pub fn initial_state(load: &LoadArgs, sampler: &SamplerArgs, options: &StudioOptions) -> State {
-    let mut state = State::new(sampler.to_params(), theme::Theme::from_env());
+    let mut state = State::new(sampler.to_params(), theme::Theme::named(options.theme));
     state.template = options.template.clone();
     state.sentiment.method = options.sentiment;
     state.mouse_enabled = options.mouse;
+    state.keymap = options.keymap.clone();
+    state.model_dirs = load.model_dirs.clone();
+    if !options.presets.is_empty() {
+        state.presets = options.presets.clone();
+    }
+    if let Some(preset) = &options.preset {
+        // The flags were already merged over the preset's sampler values.
+        state.base_sampler = sampler.to_params();
+        picker_update::apply_preset(&mut state, preset);
+        state.controls.params = sampler.to_params();
+    }
     match load.to_options() {
         Ok(load_options) => state.load_options = Some(load_options),
         Err(message) => {
@@ -99,6 +119,7 @@ async fn studio(
     let (engine, mut engine_events) = EngineHandle::spawn();
     let (history, mut history_events) = HistoryHandle::spawn(history_path);
     let (input_sender, mut input) = unbounded_channel();
+    let background = input_sender.clone();
     spawn_input_reader(input_sender);
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
@@ -106,7 +127,7 @@ async fn studio(
     let size = terminal.size()?;
     update::resize(&mut state, size.width, size.height);
     let effects = update::start(&mut state);
-    run_effects(&engine, &history, &mut state, effects)?;
+    run_effects(&engine, &history, &background, &mut state, effects)?;
     terminal.draw(|frame| panes::draw(frame, &state))?;
     let mut last_draw = Instant::now();
     let mut dirty = false;
@@ -127,7 +148,7 @@ async fn studio(
             }
         };
         let effects = update::update(&mut state, msg);
-        run_effects(&engine, &history, &mut state, effects)?;
+        run_effects(&engine, &history, &background, &mut state, effects)?;
         dirty = true;
         if last_draw.elapsed() >= FRAME_INTERVAL {
             terminal.draw(|frame| panes::draw(frame, &state))?;
@@ -145,6 +166,7 @@ async fn studio(
 pub fn run_effects(
     engine: &EngineHandle,
     history: &HistoryHandle,
+    background: &UnboundedSender<Msg>,
     state: &mut State,
     effects: Vec<Effect>,
 ) -> std::io::Result<()> {
@@ -166,10 +188,24 @@ pub fn run_effects(
             Effect::History(command) => history.send(command),
             Effect::CopyToClipboard(text) => terminal::copy_to_clipboard(&text)?,
             Effect::SetMouseCapture(enabled) => terminal::set_mouse_capture(enabled)?,
+            Effect::DiscoverModels(dirs) => spawn_discovery(background.clone(), dirs),
             Effect::Quit => state.quit = true,
         }
     }
     Ok(())
+}
+
+/// Model discovery walks caches on disk: never on the UI thread.
+fn spawn_discovery(sender: UnboundedSender<Msg>, mut dirs: Vec<std::path::PathBuf>) {
+    std::thread::Builder::new()
+        .name("refrain-discover".into())
+        .spawn(move || {
+            dirs.extend(crate::paths::extra_model_dirs());
+            let sources = crate::models::discover::default_sources(&dirs);
+            let found = crate::models::discover::discover(&sources);
+            let _ = sender.send(Msg::ModelsFound(found));
+        })
+        .ok();
 }
 
 /// Terminal input on its own thread: crossterm's read blocks.

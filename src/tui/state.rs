@@ -105,6 +105,15 @@ pub struct Notice {
     pub text: String,
 }
 
+/// The prompt preset last applied, whose blanks a send checks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivePreset {
+    pub name: String,
+    pub blanks: Vec<String>,
+    /// The user was told about blanks once; the next send goes ahead.
+    pub warned: bool,
+}
+
 pub struct State {
     pub focus: Focus,
     pub prompt: TextArea<'static>,
@@ -126,6 +135,17 @@ pub struct State {
     /// Terminal size in cells.
     pub size: (u16, u16),
     pub theme: Theme,
+    /// The keys in effect (defaults with the config file's overrides).
+    pub keymap: super::keymap::Keymap,
+    /// The open preset or model picker.
+    pub picker: Option<super::picker::Picker>,
+    /// Every preset (built-in and the user's), loaded at start.
+    pub presets: Vec<crate::config::presets::Preset>,
+    pub active_preset: Option<ActivePreset>,
+    /// The sampler values the session started with; presets apply over these.
+    pub base_sampler: SamplerParams,
+    /// Extra directories the model picker scans (config and flags).
+    pub model_dirs: Vec<std::path::PathBuf>,
     pub quit: bool,
 }
 
@@ -135,6 +155,7 @@ impl State {
             focus: Focus::Prompt,
             prompt: editor("Type a prompt (Enter: new line)", &theme),
             system: editor("Optional system prompt", &theme),
+            base_sampler: sampler.clone(),
             controls: Controls::new(sampler),
             output: OutputView::default(),
             sentiment: SentimentView::default(),
@@ -150,6 +171,11 @@ impl State {
             notice: None,
             size: (80, 24),
             theme,
+            keymap: super::keymap::Keymap::default(),
+            picker: None,
+            presets: crate::config::presets::built_in(),
+            active_preset: None,
+            model_dirs: Vec::new(),
             quit: false,
         };
         state.refresh_editor_cursors();

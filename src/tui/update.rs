@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 
-use super::history_update;
-use super::keymap::{self, Action, Scope};
+use super::keymap::{Action, Scope};
 use super::layout;
 use super::sentiment::ModelReadout;
 use super::state::{Focus, LastRun, ModelState, NoticeKind, RunState, State};
+use super::{history_update, picker_update};
 use crate::engine::{EngineEvent, GenerateRequest, LoadOptions, Prompt, RequestId, StopReason};
 use crate::store::worker::{HistoryCommand, HistoryEvent};
 use crate::store::{NewRun, RunStatus};
@@ -30,6 +30,8 @@ pub enum Msg {
     ClassifySent(RequestId),
     /// Something from the history thread.
     History(HistoryEvent),
+    /// Model discovery (for the model picker) finished.
+    ModelsFound(Vec<crate::models::discover::FoundModel>),
     /// SIGTERM or SIGHUP: leave now, cleanly.
     Terminate,
 }
@@ -45,6 +47,9 @@ pub enum Effect {
     History(HistoryCommand),
     CopyToClipboard(String),
     SetMouseCapture(bool),
+    /// Look for models (the standard places plus these directories) off the UI thread;
+    /// the answer is [`Msg::ModelsFound`].
+    DiscoverModels(Vec<std::path::PathBuf>),
     Quit,
 }
 
@@ -126,6 +131,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::History(event) => history_update::on_event(state, event),
+        Msg::ModelsFound(found) => picker_update::models_found(state, found),
         Msg::Terminate => quit(state),
     }
 }
@@ -139,7 +145,7 @@ pub fn resize(state: &mut State, width: u16, height: u16) {
 }
 
 /// Cancels run `id` and closes its history record as interrupted, partial text kept.
-fn cancel_and_close_record(state: &State, id: RequestId, effects: &mut Vec<Effect>) {
+pub(super) fn cancel_and_close_record(state: &State, id: RequestId, effects: &mut Vec<Effect>) {
     effects.push(Effect::Cancel(id));
     if state.history.records() {
         effects.push(Effect::History(HistoryCommand::Abandon {
@@ -169,7 +175,10 @@ fn scope(focus: Focus) -> Scope {
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let action = keymap::lookup(scope(state.focus), &key);
+    let action = state.keymap.lookup(scope(state.focus), &key);
+    if state.picker.is_some() && !state.help_open {
+        return picker_update::on_key(state, key);
+    }
     if state.history.open && !state.help_open {
         return history_update::on_key(state, key);
     }
@@ -267,6 +276,9 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ToggleHistory => history_update::toggle(state),
+        Action::OpenPresets => picker_update::open_presets(state),
+        Action::OpenModels => picker_update::open_models(state),
+        Action::PickerUp | Action::PickerDown | Action::PickerChoose => Vec::new(),
         Action::HistoryUp
         | Action::HistoryDown
         | Action::HistoryLoad
@@ -360,6 +372,22 @@ fn send(state: &mut State) -> Vec<Effect> {
             "the prompt is empty: type something first",
         );
         return Vec::new();
+    }
+    let unfilled = picker_update::unfilled_blanks(state);
+    if let Some(active) = state.active_preset.as_mut() {
+        if !unfilled.is_empty() && !active.warned {
+            active.warned = true;
+            let listed: Vec<String> = unfilled.iter().map(|b| format!("{{{b}}}")).collect();
+            let again = state.keymap.first_key(Action::Send);
+            state.set_notice(
+                NoticeKind::Error,
+                format!(
+                    "still blank: {} — fill it in, or press {again} again to send as is",
+                    listed.join(" ")
+                ),
+            );
+            return Vec::new();
+        }
     }
     let system = state.system.lines().join("\n");
     let request = GenerateRequest {
@@ -576,7 +604,7 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
     effects
 }
 
-fn file_name(path: &std::path::Path) -> String {
+pub(super) fn file_name(path: &std::path::Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())

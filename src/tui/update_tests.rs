@@ -8,7 +8,7 @@ use super::*;
 use crate::engine::{RunFinished, RunStarted, RunStats, SamplerParams};
 use crate::tui::fixtures::model_info;
 use crate::tui::state::State;
-use crate::tui::theme::Theme;
+use crate::tui::theme::{Theme, ThemeName};
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -26,7 +26,7 @@ fn type_text(state: &mut State, text: &str) {
 
 /// A studio with a loaded model, sized 100×30, keeping no history (the history tests open it).
 fn ready_state() -> State {
-    let mut state = State::new(SamplerParams::default(), Theme { color: true });
+    let mut state = State::new(SamplerParams::default(), Theme::named(ThemeName::Dark));
     state.model = ModelState::Ready(Box::new(model_info()));
     state.history.availability = crate::tui::history::Availability::Off("incognito".into());
     resize(&mut state, 100, 30);
@@ -819,4 +819,195 @@ mod history {
         update(&mut state, key(KeyCode::Esc));
         assert!(!state.history.open);
     }
+}
+
+fn f(n: u8) -> Msg {
+    key(KeyCode::F(n))
+}
+
+fn found_model(name: &str, path: &str) -> crate::models::discover::FoundModel {
+    crate::models::discover::FoundModel {
+        name: name.into(),
+        path: path.into(),
+        size: 98_362_432,
+        parts: 1,
+        source: crate::models::discover::Source {
+            kind: "models dir",
+            root: "models".into(),
+        },
+        summary: Ok(crate::models::gguf::GgufSummary {
+            version: 3,
+            architecture: Some("llama".into()),
+            name: Some(name.into()),
+            quantization: Some("Q4_1".into()),
+            parameters: 134_515_008,
+            context_length: Some(8192),
+            layers: Some(30),
+            has_chat_template: true,
+            tensor_count: 272,
+            tensor_bytes: 98_000_000,
+        }),
+    }
+}
+
+#[test]
+fn a_prompt_preset_fills_editors_and_controls_and_selects_the_first_blank() {
+    let mut state = ready_state();
+    update(&mut state, f(7));
+    assert!(state.picker.is_some());
+    type_text(&mut state, "haiku");
+    assert_eq!(
+        state
+            .picker
+            .as_ref()
+            .unwrap()
+            .selected_entry()
+            .unwrap()
+            .name,
+        "haiku"
+    );
+    update(&mut state, key(KeyCode::Enter));
+    assert!(state.picker.is_none());
+    assert_eq!(
+        state.prompt.lines().join("\n"),
+        "Write a haiku about {subject} in {season}."
+    );
+    assert!(state.system.lines().join(" ").contains("kigo"));
+    assert_eq!(state.controls.params.max_tokens, 80);
+    assert_eq!(state.controls.params.temperature, 0.8);
+    // Typing replaces the selected first blank.
+    type_text(&mut state, "rain");
+    assert_eq!(
+        state.prompt.lines().join("\n"),
+        "Write a haiku about rain in {season}."
+    );
+    // A send with a blank left warns once, then sends as is.
+    assert!(update(&mut state, ctrl('s')).is_empty());
+    let notice = state.notice.clone().unwrap();
+    assert!(
+        notice.text.contains("still blank: {season}"),
+        "{}",
+        notice.text
+    );
+    let effects = update(&mut state, ctrl('s'));
+    assert!(matches!(effects.as_slice(), [Effect::Generate(_)]));
+}
+
+#[test]
+fn a_sampler_preset_changes_only_the_controls() {
+    let mut state = ready_state();
+    type_text(&mut state, "my prompt");
+    state.controls.params.seed = Some(5);
+    update(&mut state, f(7));
+    type_text(&mut state, "wild");
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        state.prompt.lines().join(""),
+        "my prompt",
+        "prompt untouched"
+    );
+    assert_eq!(state.controls.params.temperature, 1.5);
+    assert_eq!(state.controls.params.top_k, 0);
+    assert_eq!(
+        state.controls.params.seed,
+        Some(5),
+        "the seed choice is kept"
+    );
+    // Back to precise: greedy, and the values wild changed are restored.
+    update(&mut state, f(7));
+    type_text(&mut state, "precise");
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.controls.params.temperature, 0.0);
+    assert_eq!(state.controls.params.top_k, 40);
+}
+
+#[test]
+fn picker_filters_fuzzily_and_escape_closes_without_change() {
+    let mut state = ready_state();
+    update(&mut state, f(7));
+    type_text(&mut state, "qyj");
+    let picker = state.picker.as_ref().unwrap();
+    assert_eq!(picker.selected_entry().unwrap().name, "qiyan-jueju");
+    update(&mut state, key(KeyCode::Backspace));
+    update(&mut state, key(KeyCode::Backspace));
+    update(&mut state, key(KeyCode::Backspace));
+    assert_eq!(
+        state.picker.as_ref().unwrap().visible.len(),
+        state.presets.len(),
+        "an empty filter shows everything"
+    );
+    let before = state.controls.params.clone();
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.picker.is_none());
+    assert_eq!(state.controls.params, before);
+}
+
+#[test]
+fn model_picker_discovers_off_thread_and_switches_the_model() {
+    let mut state = ready_state();
+    state.load_options = Some(LoadOptions::new("models/current.gguf"));
+    state.model_dirs = vec!["/extra".into()];
+    let effects = update(&mut state, f(8));
+    assert_eq!(
+        effects,
+        vec![Effect::DiscoverModels(vec!["/extra".into()])],
+        "discovery is an effect, not done in update"
+    );
+    assert!(state.picker.as_ref().unwrap().searching);
+    update(
+        &mut state,
+        Msg::ModelsFound(vec![
+            found_model("current", "models/current.gguf"),
+            found_model("other", "models/other.gguf"),
+        ]),
+    );
+    let picker = state.picker.as_ref().unwrap();
+    assert!(!picker.searching);
+    assert_eq!(
+        picker.selected_entry().unwrap().name,
+        "current",
+        "starts on the loaded model"
+    );
+    // Switching while a run streams cancels it (kept as interrupted) and loads the new one.
+    state.run = RunState::Generating {
+        id: 7,
+        prompt_tokens: 1,
+        context_size: 4096,
+        seed: None,
+        generated: 1,
+        elapsed: Duration::ZERO,
+        time_to_first_token: None,
+        cancelling: false,
+    };
+    update(&mut state, key(KeyCode::Down));
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(effects.contains(&Effect::Cancel(7)));
+    let loads: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Load(options) => Some(options.model_path.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(loads, vec![std::path::PathBuf::from("models/other.gguf")]);
+    assert!(matches!(state.model, ModelState::Loading { ref name, .. } if name == "other.gguf"));
+    assert_eq!(state.run, RunState::Idle);
+    // The studio stays usable while it loads: typing works.
+    type_text(&mut state, "x");
+    assert_eq!(state.prompt.lines().join(""), "x");
+}
+
+#[test]
+fn rebound_keys_drive_dispatch_and_help() {
+    let mut state = ready_state();
+    let overrides = [(
+        Action::OpenPresets,
+        vec!["ctrl+l".parse::<crate::tui::keymap::Key>().unwrap()],
+    )]
+    .into();
+    state.keymap = crate::tui::keymap::Keymap::with_overrides(&overrides).unwrap();
+    update(&mut state, f(7));
+    assert!(state.picker.is_none(), "F7 no longer opens presets");
+    update(&mut state, ctrl('l'));
+    assert!(state.picker.is_some());
 }

@@ -5,32 +5,45 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::tui::keymap::{Key, Scope, BINDINGS, HISTORY_BINDINGS};
+use crate::tui::keymap::{Key, Scope};
 use crate::tui::state::State;
 
 pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
-    let key_width = BINDINGS
+    let bindings = state.keymap.bindings();
+    let key_width = bindings
         .iter()
-        .chain(HISTORY_BINDINGS)
-        .map(|b| keys_label(b.keys).chars().count())
+        .map(|b| keys_label(&b.keys).chars().count())
         .max()
         .unwrap_or(0)
         .min(28);
-    for scope in [Scope::Global, Scope::Editor, Scope::Controls, Scope::Output] {
+    for scope in [
+        Scope::Global,
+        Scope::Editor,
+        Scope::Controls,
+        Scope::Output,
+        Scope::History,
+        Scope::Picker,
+    ] {
         lines.push(Line::from(Span::styled(
             scope.title(),
             state.theme.accent(),
         )));
-        for binding in BINDINGS.iter().filter(|b| b.scope == scope) {
+        for binding in bindings.iter().filter(|b| b.scope == scope) {
             lines.push(Line::from(vec![
-                Span::raw(format!("  {:<key_width$}  ", keys_label(binding.keys))),
+                Span::raw(format!("  {:<key_width$}  ", keys_label(&binding.keys))),
                 Span::raw(binding.description),
             ]));
         }
         if scope == Scope::History {
             lines.push(Line::from(Span::styled(
-                "  (type to search prompts and outputs; Esc or F4 closes)",
+                "  (type to search prompts and outputs; Esc closes)",
+                state.theme.muted(),
+            )));
+        }
+        if scope == Scope::Picker {
+            lines.push(Line::from(Span::styled(
+                "  (type to filter: letters in order, fuzzy; Esc closes)",
                 state.theme.muted(),
             )));
         }

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use crate::store::export::local_time;
 use crate::store::record::sentiment_glyph;
 use crate::tui::history::Availability;
-use crate::tui::keymap::{keys_for, Action};
+use crate::tui::keymap::Action;
 use crate::tui::layout::inner;
 use crate::tui::state::State;
 
@@ -19,8 +19,8 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
         Some(id) => format!(" delete run {id}? y deletes, any other key keeps it "),
         None => format!(
             " Enter load · {} replay · {} star · Del delete · Esc close ",
-            keys_for(Action::HistoryReplay),
-            keys_for(Action::HistoryStar)
+            state.keymap.keys_for(Action::HistoryReplay),
+            state.keymap.keys_for(Action::HistoryStar)
         ),
     };
     let block = Block::default()

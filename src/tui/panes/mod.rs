@@ -4,6 +4,7 @@ mod controls;
 mod help;
 mod history;
 mod output;
+mod picker;
 mod prompt;
 mod sentiment;
 mod status;
@@ -31,6 +32,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
     if state.history.open {
         let right = areas.output.union(areas.sentiment);
         history::draw(frame, state, right);
+    }
+    if let Some(picker) = &state.picker {
+        picker::draw(frame, state, picker, area);
     }
     if state.help_open {
         help::draw(frame, state, area);

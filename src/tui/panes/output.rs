@@ -6,7 +6,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::pane_block;
-use crate::tui::keymap::{keys_for, Action};
+use crate::tui::keymap::Action;
 use crate::tui::layout::inner;
 use crate::tui::state::{Focus, ModelState, RunState, State};
 
@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
             }
             _ => format!(
                 "Write a prompt, then {} to generate.",
-                keys_for(Action::Send)
+                state.keymap.keys_for(Action::Send)
             ),
         };
         frame.render_widget(

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::pane_block;
-use crate::tui::keymap::{keys_for, Action};
+use crate::tui::keymap::Action;
 use crate::tui::layout::inner;
 use crate::tui::state::{Focus, State};
 
@@ -23,7 +23,12 @@ pub fn draw(frame: &mut Frame, state: &State, system_area: Rect, prompt_area: Re
         Span::styled(
             format!(
                 "{} to send ",
-                keys_for(Action::Send).split(" / ").next().unwrap_or("")
+                state
+                    .keymap
+                    .keys_for(Action::Send)
+                    .split(" / ")
+                    .next()
+                    .unwrap_or("")
             ),
             state.theme.muted(),
         ),

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::pane_block;
 use crate::analysis::lines::{Leaning, LineSentiment};
 use crate::engine::ModelSentiment;
-use crate::tui::keymap::{keys_for, Action};
+use crate::tui::keymap::Action;
 use crate::tui::layout::inner;
 use crate::tui::sentiment::ModelReadout;
 use crate::tui::state::State;
@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
             format!(
                 "{} · {} ",
                 view.method.label(),
-                keys_for(Action::CycleSentimentMethod)
+                state.keymap.keys_for(Action::CycleSentimentMethod)
             ),
             state.theme.muted(),
         ),

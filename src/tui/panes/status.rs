@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use crate::tui::keymap::{keys_for, Action};
+use crate::tui::keymap::Action;
 use crate::tui::state::{ModelState, NoticeKind, RunState, State};
 
 const SEPARATOR: &str = " │ ";
@@ -43,7 +43,9 @@ pub fn draw(frame: &mut Frame, state: &State, status_area: Rect, hints_area: Rec
         }
         None => {
             let first = |action| {
-                keys_for(action)
+                state
+                    .keymap
+                    .keys_for(action)
                     .split(" / ")
                     .next()
                     .unwrap_or("")
