@@ -71,7 +71,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             ..
         }) => {
             refrain::logging::init(cli.verbose);
-            cli::devices(*json)
+            cli::devices(*json, &cli.load)
         }
         Some(CommandLine::Models { dirs, json, .. }) => {
             let mut dirs = dirs.clone();

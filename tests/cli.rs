@@ -151,6 +151,7 @@ fn unreadable_model_file_exits_2() {
             .arg(program)
             .env("REFRAIN_STATE_DIR", "/nonexistent")
             .env("REFRAIN_CACHE_DIR", "/nonexistent")
+            .env("REFRAIN_CONFIG_DIR", "/nonexistent")
             .stdin(Stdio::null());
     }
     let output = command
@@ -436,12 +437,34 @@ fn gpu_layers_on_a_cpu_build_work_with_a_hint_and_devices_are_listed() {
             text(&output.stderr)
         );
     }
+    // auto: on a CPU build nothing fits anywhere, and it says so the same way.
+    let output = run_with_model(
+        &sandbox,
+        &model,
+        &["--gpu-layers", "auto", "--json", "--quiet"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let last: serde_json::Value =
+        serde_json::from_str(text(&output.stdout).lines().last().unwrap()).unwrap();
+    if last["model"]["gpu_offload_supported"] == false {
+        assert_eq!(last["model"]["gpu_layers_offloaded"], 0);
+        assert_eq!(last["model"]["offload"], serde_json::json!([]));
+    }
     let devices = sandbox
         .refrain()
-        .args(["models", "--devices", "--json"])
+        .arg("--model")
+        .arg(&model)
+        .args(["--gpu-layers", "auto", "models", "--devices", "--json"])
         .output()
         .unwrap();
     assert!(devices.status.success(), "{}", text(&devices.stderr));
-    let list: Vec<serde_json::Value> = serde_json::from_slice(&devices.stdout).unwrap();
+    let listing: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
+    let list = listing["devices"].as_array().unwrap();
     assert!(list.iter().any(|d| d["kind"] == "CPU"), "{list:?}");
+    let plan = &listing["plan"];
+    assert_eq!(plan["layers"], 31, "SmolLM2: 30 blocks + the output layer");
+    assert_eq!(plan["gpu_layers"], "auto");
+    if !list.iter().any(|d| d["kind"] != "CPU") {
+        assert_eq!(plan["offloaded"], 0);
+    }
 }

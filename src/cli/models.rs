@@ -70,14 +70,49 @@ pub fn models(dirs: &[PathBuf], as_json: bool) -> Result<i32, Failure> {
     Ok(0)
 }
 
-/// `refrain models --devices`.
-pub fn devices(as_json: bool) -> Result<i32, Failure> {
+/// `refrain models --devices`: the devices, and where the chosen model's layers would go with
+/// the chosen `--gpu-layers` (read from the GGUF header; nothing is loaded).
+pub fn devices(as_json: bool, load: &super::LoadArgs) -> Result<i32, Failure> {
+    use crate::engine::offload::{auto_layers, split_layers};
     let devices = crate::engine::devices()?;
+    let gpus = crate::engine::gpu_free_memory();
+    let requested = load
+        .gpu_layers
+        .unwrap_or(crate::engine::GpuLayers::Count(0));
+    let context = load
+        .ctx_size
+        .unwrap_or(crate::engine::LoadOptions::DEFAULT_CONTEXT_SIZE);
+    let plan = load.to_options().ok().and_then(|options| {
+        let summary = crate::models::gguf::read_summary(&options.model_path).ok()?;
+        let layers = u32::try_from(summary.layers?).ok()?;
+        let free: Vec<u64> = gpus.iter().map(|(_, f)| *f).collect();
+        let count = match requested {
+            crate::engine::GpuLayers::Auto => auto_layers(&summary, context, &free),
+            other => other.as_llama_count(),
+        };
+        let offloaded = if gpus.is_empty() {
+            0
+        } else {
+            count.min(layers + 1)
+        };
+        Some((
+            options.model_path,
+            layers,
+            offloaded,
+            split_layers(layers, offloaded, &gpus),
+        ))
+    });
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string(&devices).unwrap_or_else(|_| "[]".into())
-        );
+        let plan = plan.as_ref().map(|(path, layers, offloaded, split)| {
+            json!({
+                "model": path,
+                "gpu_layers": requested.to_string(),
+                "layers": layers + 1,
+                "offloaded": offloaded,
+                "per_device": split,
+            })
+        });
+        println!("{}", json!({ "devices": devices, "plan": plan }));
         return Ok(0);
     }
     for device in &devices {
@@ -89,6 +124,22 @@ pub fn devices(as_json: bool) -> Result<i32, Failure> {
             device.memory_total as f64 / f64::from(1u32 << 30),
             device.memory_free as f64 / f64::from(1u32 << 30),
             device.description
+        );
+    }
+    if let Some((path, layers, offloaded, split)) = &plan {
+        let per_device: Vec<String> = split
+            .iter()
+            .map(|d| format!("{} {}", d.device, d.layers))
+            .collect();
+        println!(
+            "\n{} with --gpu-layers {requested}: {offloaded} of {} layers on the GPU{}",
+            path.display(),
+            layers + 1,
+            if per_device.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", per_device.join(", "))
+            }
         );
     }
     if !devices.iter().any(|d| d.kind != "CPU") {

@@ -196,7 +196,10 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+        // At the default place, a file we cannot even see (no such file, or a directory we may
+        // not enter, as for another user's home) means no config; one we see but cannot read
+        // is an error.
+        Err(_) if explicit.is_none() && std::fs::metadata(&path).is_err() => {
             return Ok(Loaded::default())
         }
         Err(error) => {

@@ -55,6 +55,9 @@ pub struct ModelInfo {
     pub layers: u32,
     pub gpu_layers_offloaded: u32,
     pub gpu_offload_supported: bool,
+    /// How many layers each GPU holds (empty on CPU).
+    #[serde(default)]
+    pub offload: Vec<super::offload::DeviceLayers>,
     pub context_size: u32,
     pub trained_context: u32,
     pub batch_size: u32,

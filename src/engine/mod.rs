@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod generate;
 mod model_info;
+pub mod offload;
 pub mod preflight;
 mod request;
 mod template;
@@ -31,7 +32,7 @@ pub use request::{
 };
 pub use template::KNOWN_TEMPLATES;
 pub use text_stream::{StopMatcher, StopScan, Utf8Stream};
-pub use worker::default_threads;
+pub use worker::{default_threads, gpu_free_memory};
 
 use worker::{CancelFlag, Worker};
 

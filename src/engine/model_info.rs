@@ -53,6 +53,8 @@ pub struct LoadFacts {
     pub context_size: u32,
     pub threads: u32,
     pub gpu_offload_supported: bool,
+    /// The GPUs and their free memory before the load, for the per-device split.
+    pub gpus: Vec<(String, u64)>,
 }
 
 pub fn describe(model: &LlamaModel, options: &LoadOptions, facts: LoadFacts) -> ModelInfo {
@@ -71,7 +73,9 @@ pub fn describe(model: &LlamaModel, options: &LoadOptions, facts: LoadFacts) -> 
     } else {
         0
     };
+    let offload = super::offload::split_layers(layers, gpu_layers_offloaded, &facts.gpus);
     ModelInfo {
+        offload,
         size_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
         path,
         name,

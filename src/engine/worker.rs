@@ -54,6 +54,50 @@ pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
         })
 }
 
+/// The GPUs llama.cpp will offload to, with their free memory now: discrete GPUs, else
+/// integrated ones (as llama.cpp picks its default devices).
+pub fn gpu_free_memory() -> Vec<(String, u64)> {
+    let Ok(devices) = super::devices() else {
+        return Vec::new();
+    };
+    let of_kind = |kind: &str| -> Vec<(String, u64)> {
+        devices
+            .iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| (d.name.clone(), d.memory_free))
+            .collect()
+    };
+    let gpus = of_kind("GPU");
+    if gpus.is_empty() {
+        of_kind("integrated GPU")
+    } else {
+        gpus
+    }
+}
+
+/// `--gpu-layers auto` becomes a count: what fits in the GPUs' free memory, estimated from the
+/// GGUF header (0 without a GPU, or when the header cannot be read).
+fn resolve_auto_offload(mut options: LoadOptions, gpus: &[(String, u64)]) -> LoadOptions {
+    if options.gpu_layers != super::GpuLayers::Auto {
+        return options;
+    }
+    let free: Vec<u64> = gpus.iter().map(|(_, f)| *f).collect();
+    let layers = if free.is_empty() {
+        0
+    } else {
+        crate::models::gguf::read_summary(&options.model_path)
+            .map(|summary| super::offload::auto_layers(&summary, options.context_size, &free))
+            .unwrap_or(0)
+    };
+    tracing::info!(
+        layers,
+        gpus = gpus.len(),
+        "--gpu-layers auto: offloading what fits in free device memory"
+    );
+    options.gpu_layers = super::GpuLayers::Count(layers);
+    options
+}
+
 pub struct Worker {
     pub commands: Receiver<Command>,
     pub events: UnboundedSender<EngineEvent>,
@@ -70,13 +114,19 @@ impl Worker {
         let mut next = self.commands.recv().ok();
         while let Some(command) = next.take() {
             next = match command {
-                Command::Load { id, options } => match self.load(id, &options) {
-                    Ok((model, load_time)) => self.serve(id, &options, &model, load_time),
-                    Err(error) => {
-                        self.send(EngineEvent::Failed { id, error });
-                        self.commands.recv().ok()
+                Command::Load { id, options } => {
+                    let gpus = gpu_free_memory();
+                    let options = resolve_auto_offload(options, &gpus);
+                    match self.load(id, &options) {
+                        Ok((model, load_time)) => {
+                            self.serve(id, &options, &model, load_time, &gpus)
+                        }
+                        Err(error) => {
+                            self.send(EngineEvent::Failed { id, error });
+                            self.commands.recv().ok()
+                        }
                     }
-                },
+                }
                 Command::Generate { id, .. }
                 | Command::Bench { id, .. }
                 | Command::Classify { id, .. } => {
@@ -134,8 +184,9 @@ impl Worker {
         options: &LoadOptions,
         model: &LlamaModel,
         load_time: std::time::Duration,
+        gpus: &[(String, u64)],
     ) -> Option<Command> {
-        let mut session = match Session::new(model, options, load_time) {
+        let mut session = match Session::new(model, options, load_time, gpus) {
             Ok(session) => session,
             Err(error) => {
                 self.send(EngineEvent::Failed { id: load_id, error });
@@ -196,6 +247,7 @@ impl<'model> Session<'model> {
         model: &'model LlamaModel,
         options: &LoadOptions,
         load_time: std::time::Duration,
+        gpus: &[(String, u64)],
     ) -> Result<Self, EngineError> {
         let backend = backend()?;
         let threads = options.threads.unwrap_or_else(default_threads).max(1);
@@ -222,6 +274,7 @@ impl<'model> Session<'model> {
                 context_size: context.n_ctx(),
                 threads,
                 gpu_offload_supported: backend.supports_gpu_offload(),
+                gpus: gpus.to_vec(),
             },
         );
         let batch = LlamaBatch::new(context.n_batch() as usize, 1);

@@ -18,6 +18,11 @@ pub struct GgufSummary {
     pub parameters: u64,
     pub context_length: Option<u64>,
     pub layers: Option<u64>,
+    /// Width of the hidden state, and attention heads (all, and for keys/values): enough to
+    /// size the KV cache when estimating what fits on a GPU.
+    pub embedding_length: Option<u64>,
+    pub head_count: Option<u64>,
+    pub head_count_kv: Option<u64>,
     pub has_chat_template: bool,
     pub tensor_count: u64,
     /// Bytes of tensor data the header describes.
@@ -248,6 +253,9 @@ pub fn read_summary(path: &Path) -> Result<GgufSummary, String> {
         parameters,
         context_length: arch_number("context_length"),
         layers: arch_number("block_count"),
+        embedding_length: arch_number("embedding_length"),
+        head_count: arch_number("attention.head_count"),
+        head_count_kv: arch_number("attention.head_count_kv"),
         has_chat_template: pairs.iter().any(|(k, _)| k == "tokenizer.chat_template"),
         architecture,
         tensor_count,

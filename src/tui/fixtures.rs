@@ -19,6 +19,7 @@ pub fn model_info() -> ModelInfo {
         layers: 30,
         gpu_layers_offloaded: 0,
         gpu_offload_supported: false,
+        offload: Vec::new(),
         context_size: 4096,
         trained_context: 8192,
         batch_size: 512,

@@ -73,7 +73,16 @@ fn status_parts(state: &State) -> Vec<Part> {
     match &state.model {
         ModelState::Ready(info) => {
             let offload = if info.gpu_layers_offloaded > 0 {
-                format!("GPU {}/{}", info.gpu_layers_offloaded, info.layers + 1)
+                let per_device: Vec<String> = info
+                    .offload
+                    .iter()
+                    .map(|d| format!("{} {}", d.device, d.layers))
+                    .collect();
+                let mut text = format!("GPU {}/{}", info.gpu_layers_offloaded, info.layers + 1);
+                if !per_device.is_empty() {
+                    text.push_str(&format!(" ({})", per_device.join(", ")));
+                }
+                text
             } else {
                 "CPU".to_owned()
             };
