@@ -118,7 +118,7 @@ fn discovery_finds_every_store_lists_invalid_files_and_counts_splits_once() {
     };
     for (name, source) in [
         ("smollm2", "models dir"),
-        ("from-dir", "--dir"),
+        ("from-dir", "your dirs"),
         (
             "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/smollm2-135m-instruct-q4_1",
             "Hugging Face",

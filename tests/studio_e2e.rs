@@ -278,3 +278,80 @@ fn sigterm_and_sighup_restore_the_terminal() {
         studio.assert_exited_cleanly("EXIT=0");
     }
 }
+
+#[test]
+fn presets_fill_the_editor_and_the_model_picker_switches_models() {
+    let Some(model) = common::model_path() else {
+        return;
+    };
+    // A second model file (a copy: a link to the same file is listed once) in a configured dir.
+    let extra = tempfile::tempdir().unwrap();
+    std::fs::copy(&model, extra.path().join("twin-of-smollm.gguf")).unwrap();
+    let config = extra.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[model]\ndirs = [{:?}]\n[sampler]\ntemperature = 0\nmax_tokens = 24\n",
+            extra.path().display().to_string()
+        ),
+    )
+    .unwrap();
+    let Some(studio) = Studio::start(&format!("--config {}", config.display())) else {
+        return;
+    };
+    let tmux = &studio.tmux;
+    tmux.wait_for("the ready studio", Duration::from_secs(60), |s| {
+        status_line(s).contains("ready")
+    });
+
+    // A prompt form: the editor fills, and typing replaces the selected first blank.
+    tmux.keys(&["F7"]);
+    tmux.wait_for("the preset picker", Duration::from_secs(10), |s| {
+        s.contains("Presets") && s.contains("Prompt forms")
+    });
+    tmux.type_text("haiku");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the haiku template", Duration::from_secs(10), |s| {
+        s.contains("Write a haiku about {subject}")
+    });
+    tmux.type_text("rain");
+    tmux.wait_for("the first blank filled", Duration::from_secs(10), |s| {
+        s.contains("Write a haiku about rain in {season}")
+    });
+
+    // The model picker lists the copy; choosing it loads it in the background.
+    tmux.keys(&["F8"]);
+    tmux.wait_for("the model picker", Duration::from_secs(30), |s| {
+        s.contains("twin-of-smollm")
+    });
+    tmux.type_text("twin");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the new model loaded", Duration::from_secs(60), |s| {
+        !s.contains("Models") && status_line(s).contains("ready")
+    });
+    tmux.keys(&["F8"]);
+    let screen = tmux.wait_for("the picker again", Duration::from_secs(30), |s| {
+        s.contains("twin-of-smollm") && s.contains("SmolLM2-135M-Instruct.Q4_1")
+    });
+    assert!(
+        screen.contains("● twin-of-smollm"),
+        "the copy is the loaded model:\n{screen}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+
+    // It generates: send (the warning about {season} first, then as is).
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the blank warning", Duration::from_secs(10), |s| {
+        s.contains("still blank: {season}")
+    });
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("a finished run", Duration::from_secs(60), |s| {
+        let status = status_line(s);
+        status.contains("tok/s")
+            && (status.contains("max tokens") || status.contains("end of generation"))
+    });
+    tmux.keys(&["C-q"]);
+    studio.assert_exited_cleanly("EXIT=0");
+}

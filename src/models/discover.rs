@@ -12,7 +12,8 @@ use super::gguf::{read_summary, GgufSummary};
 /// Where a model was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {
-    /// "models dir", "Hugging Face", "llama.cpp cache", "LM Studio", "Ollama", "--dir".
+    /// "models dir", "Hugging Face", "llama.cpp cache", "LM Studio", "Ollama", "your dirs"
+    /// (--dir, the config file's model.dirs, REFRAIN_MODEL_DIRS).
     pub kind: &'static str,
     pub root: PathBuf,
 }
@@ -45,7 +46,7 @@ pub fn default_sources(extra: &[PathBuf]) -> Vec<Source> {
         root: PathBuf::from("models"),
     }];
     sources.extend(extra.iter().map(|dir| Source {
-        kind: "--dir",
+        kind: "your dirs",
         root: dir.clone(),
     }));
     let hf = env("HF_HUB_CACHE")
