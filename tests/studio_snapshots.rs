@@ -364,3 +364,25 @@ fn model_picker_with_metadata_and_an_invalid_file() {
     insta::assert_snapshot!("model_picker_searching", searching.backend());
     insta::assert_snapshot!(draw(&state, 110, 30).backend());
 }
+
+#[test]
+fn help_and_hints_show_rebound_keys() {
+    use refrain::tui::keymap::{Action, Key, Keymap};
+    let mut state = finished_state(100, 40, Theme::named(ThemeName::Dark));
+    let overrides = [(Action::Send, vec!["ctrl+enter".parse::<Key>().unwrap()])].into();
+    state.keymap = Keymap::with_overrides(&overrides).unwrap();
+    let hints = draw(&state, 100, 40);
+    let bottom: String = (0..100)
+        .map(|x| hints.backend().buffer()[(x, 39)].symbol().to_owned())
+        .collect();
+    assert!(bottom.contains("Ctrl+Enter send"), "{bottom}");
+    press(&mut state, KeyCode::F(1));
+    let help = format!("{}", draw(&state, 100, 40).backend());
+    let line = help
+        .lines()
+        .find(|l| l.contains("send the prompt"))
+        .unwrap()
+        .to_owned();
+    assert!(line.contains("Ctrl+Enter"), "{line}");
+    assert!(!line.contains("Ctrl+S"), "{line}");
+}
