@@ -73,50 +73,56 @@ bounded! {
     batch_size: u32 = 1, 65536, true;
 }
 
+/// A whole number, or a word its type parses ("random", "all", "auto").
+struct NumberOrWord<T> {
+    expecting: &'static str,
+    from_number: fn(i64) -> Result<T, String>,
+}
+
+impl<T: std::str::FromStr<Err = String>> Visitor<'_> for NumberOrWord<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_i64<E: Error>(self, v: i64) -> Result<T, E> {
+        (self.from_number)(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: Error>(self, v: u64) -> Result<T, E> {
+        self.visit_i64(i64::try_from(v).unwrap_or(-1))
+    }
+
+    fn visit_str<E: Error>(self, v: &str) -> Result<T, E> {
+        v.parse().map_err(E::custom)
+    }
+}
+
 /// A seed: a number, or "random".
 pub fn seed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Seed>, D::Error> {
-    struct SeedVisitor;
-    impl Visitor<'_> for SeedVisitor {
-        type Value = Seed;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a seed from 0 to 4294967295, or \"random\"")
-        }
-        fn visit_i64<E: Error>(self, v: i64) -> Result<Seed, E> {
+    d.deserialize_any(NumberOrWord {
+        expecting: "a seed from 0 to 4294967295, or \"random\"",
+        from_number: |v| {
             u32::try_from(v)
                 .map(Seed::Fixed)
-                .map_err(|_| E::custom(format!("expected a seed from 0 to 4294967295, got {v}")))
-        }
-        fn visit_u64<E: Error>(self, v: u64) -> Result<Seed, E> {
-            self.visit_i64(i64::try_from(v).unwrap_or(-1))
-        }
-        fn visit_str<E: Error>(self, v: &str) -> Result<Seed, E> {
-            v.parse().map_err(E::custom)
-        }
-    }
-    d.deserialize_any(SeedVisitor).map(Some)
+                .map_err(|_| format!("expected a seed from 0 to 4294967295, got {v}"))
+        },
+    })
+    .map(Some)
 }
 
 /// GPU layers: a number, "all" or "auto".
 pub fn gpu_layers<'de, D: Deserializer<'de>>(d: D) -> Result<Option<GpuLayers>, D::Error> {
-    struct LayersVisitor;
-    impl Visitor<'_> for LayersVisitor {
-        type Value = GpuLayers;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a number of layers, \"all\" or \"auto\"")
-        }
-        fn visit_i64<E: Error>(self, v: i64) -> Result<GpuLayers, E> {
+    d.deserialize_any(NumberOrWord {
+        expecting: "a number of layers, \"all\" or \"auto\"",
+        from_number: |v| {
             u32::try_from(v)
                 .map(GpuLayers::Count)
-                .map_err(|_| E::custom(format!("expected a number of layers, got {v}")))
-        }
-        fn visit_u64<E: Error>(self, v: u64) -> Result<GpuLayers, E> {
-            self.visit_i64(i64::try_from(v).unwrap_or(-1))
-        }
-        fn visit_str<E: Error>(self, v: &str) -> Result<GpuLayers, E> {
-            v.parse().map_err(E::custom)
-        }
-    }
-    d.deserialize_any(LayersVisitor).map(Some)
+                .map_err(|_| format!("expected a number of layers, got {v}"))
+        },
+    })
+    .map(Some)
 }
 
 /// Any value spelled as a string that `FromStr` understands.
