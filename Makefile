@@ -2,7 +2,7 @@
 CARGO ?= cargo
 MODEL := models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: run test setup deps models lint bench bench-vs-llama-cpp eval-sentiment
+.PHONY: run test test-vulkan setup deps models lint bench bench-vs-llama-cpp eval-sentiment
 
 run: setup
 	$(CARGO) run --release --quiet -- $(ARGS)
@@ -11,6 +11,11 @@ test: setup
 	$(CARGO) test --all-targets
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 	$(CARGO) fmt --all -- --check
+
+# Optional, not part of `test` (a ~8 min build): the GPU offload path on Mesa's software Vulkan
+# device (lavapipe), all layers offloaded. Fetches Vulkan 1.4 headers into target/vulkan.
+test-vulkan: setup
+	scripts/test-vulkan
 
 setup: deps models
 

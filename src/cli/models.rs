@@ -143,7 +143,7 @@ pub fn devices(as_json: bool, load: &super::LoadArgs) -> Result<i32, Failure> {
         );
     }
     if !devices.iter().any(|d| d.kind != "CPU") {
-        println!("no GPU: {}", crate::engine::NO_GPU_HINT);
+        println!("no GPU: {}", crate::engine::no_gpu_hint());
     }
     Ok(0)
 }

@@ -71,7 +71,7 @@ pub fn run(
     let options = load.to_options().map_err(Failure::bad_input)?;
     let (engine, mut events, info) = start_engine(&options)?;
     if options.gpu_layers != crate::engine::GpuLayers::Count(0) && !info.gpu_offload_supported {
-        eprintln!("refrain: {}", crate::engine::NO_GPU_HINT);
+        eprintln!("refrain: {}", crate::engine::no_gpu_hint());
     }
     let request = GenerateRequest {
         prompt,

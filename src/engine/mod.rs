@@ -182,9 +182,23 @@ pub fn devices() -> Result<Vec<Device>, EngineError> {
         .collect())
 }
 
-/// The one-line hint for `--gpu-layers` on a build without a GPU backend.
-pub const NO_GPU_HINT: &str = "this build has no GPU backend, so no layers were offloaded; \
-    rebuild with `cargo build --release --features cuda` (or vulkan, metal, rocm) — see the README";
+/// The one-line hint for `--gpu-layers` when nothing could be offloaded: a CPU-only build, or a
+/// GPU build whose backend sees no device.
+pub fn no_gpu_hint() -> &'static str {
+    if cfg!(any(
+        feature = "cuda",
+        feature = "vulkan",
+        feature = "metal",
+        feature = "rocm"
+    )) {
+        "this GPU build's backend sees no GPU device, so no layers were offloaded; check the \
+         driver (`refrain models --devices` lists what llama.cpp sees; Mesa's software Vulkan \
+         device needs GGML_VK_VISIBLE_DEVICES=0)"
+    } else {
+        "this build has no GPU backend, so no layers were offloaded; rebuild with \
+         `cargo build --release --features cuda` (or vulkan, metal, rocm) — see the README"
+    }
+}
 
 /// Reads a model's vocabulary in this process; for the `check-model` child process, where an
 /// abort inside llama.cpp only ends the child.

@@ -478,7 +478,7 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
                 .as_ref()
                 .is_some_and(|o| o.gpu_layers != crate::engine::GpuLayers::Count(0));
             if wanted_gpu && !info.gpu_offload_supported {
-                state.set_notice(NoticeKind::Info, crate::engine::NO_GPU_HINT);
+                state.set_notice(NoticeKind::Info, crate::engine::no_gpu_hint());
             }
             state.model = ModelState::Ready(Box::new(info));
         }
