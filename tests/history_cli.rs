@@ -278,3 +278,28 @@ fn no_history_keeps_nothing() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!sandbox.db().exists());
 }
+
+/// `--model` (or REFRAIN_MODEL) with a history command must not clash with the list filter.
+#[test]
+fn global_model_flag_and_history_filters_coexist() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .refrain()
+        .args([
+            "--model",
+            "/x/y.gguf",
+            "history",
+            "list",
+            "--by-model",
+            "smol",
+        ])
+        .env("REFRAIN_MODEL", "/x/y.gguf")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "no runs");
+}

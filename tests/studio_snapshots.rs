@@ -125,6 +125,7 @@ fn history_list_over_the_output() {
         stop_reason: None,
         starred,
         sentiment,
+        sweep_id: None,
     };
     let rows = vec![
         row(

@@ -71,7 +71,7 @@ fn date_ms(text: &str, end_of_day: bool) -> Result<i64, Failure> {
 fn to_filter(args: &HistoryFilterArgs) -> Result<Filter, Failure> {
     Ok(Filter {
         starred_only: args.starred,
-        model: args.model.clone(),
+        model: args.by_model.clone(),
         since: args
             .since
             .as_deref()
@@ -100,7 +100,7 @@ fn print_summaries(rows: &[RunSummary], json: bool) {
     }
     for row in rows {
         println!(
-            "{:>6} {} {} {:<24} t={:<4.2} {} {:<11} {}",
+            "{:>6} {} {} {:<24} t={:<4.2} {} {:<11} {}{}",
             row.id,
             if row.starred { "★" } else { " " },
             export::local_time(row.started_at),
@@ -108,7 +108,10 @@ fn print_summaries(rows: &[RunSummary], json: bool) {
             row.temperature,
             glyph(row.sentiment),
             row.status.as_str(),
-            truncate(&row.first_line, 60)
+            truncate(&row.first_line, 60),
+            row.sweep_id
+                .map(|s| format!("  [sweep {s}]"))
+                .unwrap_or_default()
         );
     }
 }
@@ -139,6 +142,23 @@ pub fn history(command: &HistoryCommand, cli: &Cli) -> Result<i32, Failure> {
         }
         HistoryCommand::Show { id, json } => {
             let record = get(&store, *id)?;
+            // A sweep's variant shows the whole sweep, side by side.
+            if let Some(sweep) = &record.sweep {
+                let (varied, runs) = store
+                    .sweep(sweep.id)
+                    .map_err(db)?
+                    .unwrap_or_else(|| (sweep.varied.clone(), vec![record.clone()]));
+                if *json {
+                    let value = json!({"sweep_id": sweep.id, "varied": varied, "runs": runs});
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&value).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", export::sweep_markdown(sweep.id, &varied, &runs));
+                }
+                return Ok(0);
+            }
             if *json {
                 println!(
                     "{}",
@@ -151,10 +171,17 @@ pub fn history(command: &HistoryCommand, cli: &Cli) -> Result<i32, Failure> {
         HistoryCommand::Export {
             ids,
             all,
+            sweep,
             format,
             output,
         } => {
-            let records: Vec<RunRecord> = if *all {
+            let records: Vec<RunRecord> = if let Some(sweep) = sweep {
+                store
+                    .sweep(*sweep)
+                    .map_err(db)?
+                    .map(|(_, runs)| runs)
+                    .ok_or_else(|| Failure::bad_input(format!("no sweep {sweep}")))?
+            } else if *all {
                 let rows = store
                     .list(&Filter {
                         limit: usize::MAX >> 1,

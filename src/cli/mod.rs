@@ -6,6 +6,7 @@ mod history;
 mod models;
 mod run;
 mod sentiment;
+mod sweep;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ pub use history::{history, history_path, open_history, recording_path};
 pub use models::{devices, models};
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
+pub use sweep::{planned, sweep};
 
 /// Exit code for bad input: a bad model file, a prompt that does not fit, a bad flag.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -146,6 +148,9 @@ impl Cli {
 pub enum CommandLine {
     /// Generate from a prompt and stream the answer to stdout (stats to stderr).
     Run(RunArgs),
+    /// One prompt, several temperatures / seeds / top-p / min-p / top-k at once (shared prompt
+    /// cache, one batch per step), with diversity and sentiment per variant.
+    Sweep(SweepArgs),
     /// Measure prompt processing and generation speed the way llama-bench does.
     Bench(BenchArgs),
     /// Every GGUF model found: ./models, --dir, Hugging Face, llama.cpp, LM Studio and Ollama
@@ -217,9 +222,10 @@ pub struct HistoryFilterArgs {
     pub limit: usize,
     #[arg(long)]
     pub starred: bool,
-    /// Only runs whose model name or path contains this.
-    #[arg(long, value_name = "M")]
-    pub model: Option<String>,
+    /// Only runs whose model name or path contains this. (Not `--model`: that global flag
+    /// names the model to load, and clap cannot hold both.)
+    #[arg(long = "by-model", value_name = "TEXT")]
+    pub by_model: Option<String>,
     /// Only runs started on or after this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
@@ -237,7 +243,7 @@ pub enum HistoryCommand {
         #[arg(long)]
         json: bool,
     },
-    /// One run in full.
+    /// One run in full (for a sweep's variant: the whole sweep, side by side).
     Show {
         id: i64,
         #[arg(long)]
@@ -257,6 +263,9 @@ pub enum HistoryCommand {
         ids: Vec<i64>,
         #[arg(long)]
         all: bool,
+        /// Every variant of this sweep (Markdown puts them side by side).
+        #[arg(long, value_name = "SWEEP_ID", conflicts_with = "all")]
+        sweep: Option<i64>,
         #[arg(long, default_value = "md", value_parser = ["md", "json", "jsonl"])]
         format: String,
         /// Write to this file instead of stdout.
@@ -489,8 +498,9 @@ impl SamplerArgs {
     }
 }
 
+/// The prompt of a run or a sweep: text, or a prompt preset's template filled from `--var`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct PromptArgs {
     /// The prompt; '-' reads it from stdin. Optional with a prompt --preset, whose template
     /// is then filled from --var.
     #[arg(value_name = "PROMPT")]
@@ -507,6 +517,12 @@ pub struct RunArgs {
     /// Use this built-in chat template instead of the model's (chatml, llama3, gemma, …).
     #[arg(long, value_name = "NAME")]
     pub template: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: PromptArgs,
     /// One JSON object per line: token events, then a final object with text, stop reason, stats.
     #[arg(long)]
     pub json: bool,
@@ -515,6 +531,44 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub sampler: SamplerArgs,
+}
+
+/// `refrain sweep`: each list flag with two or more values is a dimension (one, or two as a
+/// grid); a single value just sets it.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub input: PromptArgs,
+    /// Temperatures, e.g. 0.3,0.8,1.3.
+    #[arg(long, value_name = "LIST")]
+    pub temperature: Option<String>,
+    /// Seeds, e.g. 1,2 [default: one random seed shared by every variant].
+    #[arg(long, alias = "seed", value_name = "LIST")]
+    pub seeds: Option<String>,
+    /// Top-p values.
+    #[arg(long, value_name = "LIST")]
+    pub top_p: Option<String>,
+    /// Min-p values.
+    #[arg(long, value_name = "LIST")]
+    pub min_p: Option<String>,
+    /// Top-k values.
+    #[arg(long, value_name = "LIST")]
+    pub top_k: Option<String>,
+    /// Most tokens each variant generates.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Penalty for repeating recent tokens; 1 disables.
+    #[arg(long, value_name = "X")]
+    pub repeat_penalty: Option<f32>,
+    /// Stop before this text (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub stop: Vec<String>,
+    /// One JSON object per variant (text, parameters, stats, metrics), then a summary object.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not print progress and the summary to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -613,4 +667,13 @@ pub fn start_engine(
     let id = engine.load(load.clone());
     let info = wait_for_load(&mut events, id)?;
     Ok((engine, events, info))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -10,6 +10,51 @@ use crate::engine::{EngineEvent, GenerateRequest, Prompt, RunFinished, StopReaso
 use crate::store::recorder::{lexicon_record, Recorder};
 use crate::store::{NewRun, RunStatus, Store};
 
+/// The prompt of a run or sweep: the PROMPT argument (or stdin), else the preset's template
+/// filled from `--var`; the system prompt from `--system`, else the preset's.
+pub(super) fn build_prompt(
+    input: &super::PromptArgs,
+    preset: Option<&Preset>,
+) -> Result<Prompt, Failure> {
+    let prompt_text = match (
+        input.prompt.as_deref(),
+        preset.and_then(|p| p.prompt.as_ref()),
+    ) {
+        (Some("-"), _) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|error| {
+                    Failure::bad_input(format!("could not read the prompt from stdin: {error}"))
+                })?;
+            text
+        }
+        (Some(prompt), _) => prompt.to_owned(),
+        (None, Some(template)) => fill_blanks(template, &input.vars, preset)?,
+        (None, None) => {
+            return Err(Failure::bad_input(
+                "no prompt: give one (or '-' to read stdin), or a prompt preset with --preset \
+                 (`refrain presets` lists them)",
+            ))
+        }
+    };
+    let system = match (&input.system, preset.and_then(|p| p.system.as_ref())) {
+        (Some(system), _) => Some(system.clone()),
+        (None, Some(template)) => Some(fill_blanks(template, &input.vars, preset)?),
+        (None, None) => None,
+    };
+    let prompt = if input.raw {
+        Prompt::Raw(prompt_text)
+    } else {
+        Prompt::Chat {
+            system,
+            user: prompt_text,
+            template: input.template.clone(),
+        }
+    };
+    Ok(prompt)
+}
+
 /// A preset template with every blank filled from `--var`, or which ones are missing.
 fn fill_blanks(
     template: &str,
@@ -32,42 +77,7 @@ pub fn run(
     preset: Option<&Preset>,
     history: Option<&Store>,
 ) -> Result<i32, Failure> {
-    let prompt_text = match (
-        args.prompt.as_deref(),
-        preset.and_then(|p| p.prompt.as_ref()),
-    ) {
-        (Some("-"), _) => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|error| {
-                    Failure::bad_input(format!("could not read the prompt from stdin: {error}"))
-                })?;
-            text
-        }
-        (Some(prompt), _) => prompt.to_owned(),
-        (None, Some(template)) => fill_blanks(template, &args.vars, preset)?,
-        (None, None) => {
-            return Err(Failure::bad_input(
-                "no prompt: give one (or '-' to read stdin), or a prompt preset with --preset \
-                 (`refrain presets` lists them)",
-            ))
-        }
-    };
-    let system = match (&args.system, preset.and_then(|p| p.system.as_ref())) {
-        (Some(system), _) => Some(system.clone()),
-        (None, Some(template)) => Some(fill_blanks(template, &args.vars, preset)?),
-        (None, None) => None,
-    };
-    let prompt = if args.raw {
-        Prompt::Raw(prompt_text)
-    } else {
-        Prompt::Chat {
-            system,
-            user: prompt_text,
-            template: args.template.clone(),
-        }
-    };
+    let prompt = build_prompt(&args.input, preset)?;
     let options = load.to_options().map_err(Failure::bad_input)?;
     let (engine, mut events, info) = start_engine(&options)?;
     if options.gpu_layers != crate::engine::GpuLayers::Count(0) && !info.gpu_offload_supported {
@@ -225,7 +235,7 @@ pub fn stats_line(finished: &RunFinished) -> String {
 }
 
 /// Ctrl+C, SIGTERM and SIGHUP cancel the generation; what was written stays printed.
-fn watch_signals(
+pub(super) fn watch_signals(
     canceller: crate::engine::Canceller,
     id: crate::engine::RequestId,
 ) -> std::sync::Arc<std::sync::atomic::AtomicBool> {

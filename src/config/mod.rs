@@ -359,8 +359,13 @@ impl Config {
         self.apply_to_sampler(&mut cli.sampler);
         if let Some(crate::cli::CommandLine::Run(args)) = &mut cli.command {
             self.apply_to_sampler(&mut args.sampler);
-            if args.template.is_none() && !args.raw {
-                args.template = self.studio.template.clone();
+            if args.input.template.is_none() && !args.input.raw {
+                args.input.template = self.studio.template.clone();
+            }
+        }
+        if let Some(crate::cli::CommandLine::Sweep(args)) = &mut cli.command {
+            if args.input.template.is_none() && !args.input.raw {
+                args.input.template = self.studio.template.clone();
             }
         }
         if cli.template.is_none() {

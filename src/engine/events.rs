@@ -109,6 +109,22 @@ pub struct RunFinished {
     pub stats: RunStats,
 }
 
+/// A whole sweep's measurements.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepSummary {
+    pub prompt_tokens: u32,
+    /// Reading the prompt once, for every variant.
+    #[serde(with = "duration_ms")]
+    pub prompt_eval_time: Duration,
+    /// From the first sampled token to the last variant's end.
+    #[serde(with = "duration_ms")]
+    pub generation_time: Duration,
+    /// Tokens of all variants together.
+    pub generated_tokens: u32,
+    /// All variants' tokens per second of generation time.
+    pub tokens_per_second: f64,
+}
+
 /// One row of a benchmark, in `llama-bench`'s terms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {
@@ -195,6 +211,31 @@ pub enum EngineEvent {
         id: RequestId,
         row: BenchRow,
     },
+    /// A sweep read its prompt; `seeds` are the variants' seeds in order.
+    SweepStarted {
+        id: RequestId,
+        started: RunStarted,
+        seeds: Vec<u32>,
+    },
+    /// Final text of one variant, as [`EngineEvent::Token`].
+    SweepToken {
+        id: RequestId,
+        variant: usize,
+        text: String,
+        generated: u32,
+        elapsed: Duration,
+    },
+    /// One variant ended (the others may go on).
+    SweepVariantFinished {
+        id: RequestId,
+        variant: usize,
+        finished: RunFinished,
+    },
+    /// Every variant ended.
+    SweepFinished {
+        id: RequestId,
+        summary: SweepSummary,
+    },
     BenchDone {
         id: RequestId,
     },
@@ -215,6 +256,10 @@ impl EngineEvent {
             | EngineEvent::Finished { id, .. }
             | EngineEvent::Classified { id, .. }
             | EngineEvent::BenchRow { id, .. }
+            | EngineEvent::SweepStarted { id, .. }
+            | EngineEvent::SweepToken { id, .. }
+            | EngineEvent::SweepVariantFinished { id, .. }
+            | EngineEvent::SweepFinished { id, .. }
             | EngineEvent::BenchDone { id }
             | EngineEvent::Failed { id, .. } => *id,
         }

@@ -218,7 +218,7 @@ pub fn per_second(tokens: u32, elapsed: Duration) -> f64 {
     }
 }
 
-fn validate(params: &SamplerParams) -> Result<(), EngineError> {
+pub(super) fn validate(params: &SamplerParams) -> Result<(), EngineError> {
     let bad = |reason: String| Err(EngineError::InvalidSampler { reason });
     if !params.temperature.is_finite() || params.temperature < 0.0 {
         return bad(format!(

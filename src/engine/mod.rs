@@ -13,6 +13,8 @@ mod model_info;
 pub mod offload;
 pub mod preflight;
 mod request;
+mod sweep;
+pub mod sweep_plan;
 mod template;
 mod text_stream;
 mod worker;
@@ -25,10 +27,14 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 pub use classify::ModelSentiment;
 pub use error::EngineError;
-pub use events::{BenchRow, EngineEvent, ModelInfo, RunFinished, RunStarted, RunStats, StopReason};
+pub use events::{
+    BenchRow, EngineEvent, ModelInfo, RunFinished, RunStarted, RunStats, StopReason, SweepSummary,
+};
+pub use generate::random_seed;
 pub use model_info::quantization_name;
 pub use request::{
-    BenchSpec, GenerateRequest, GpuLayers, LoadOptions, Preflight, Prompt, RequestId, SamplerParams,
+    BenchSpec, GenerateRequest, GpuLayers, LoadOptions, Preflight, Prompt, RequestId,
+    SamplerParams, SweepRequest, MAX_SWEEP_VARIANTS,
 };
 pub use template::KNOWN_TEMPLATES;
 pub use text_stream::{StopMatcher, StopScan, Utf8Stream};
@@ -50,6 +56,10 @@ pub enum Command {
     Bench {
         id: RequestId,
         spec: BenchSpec,
+    },
+    Sweep {
+        id: RequestId,
+        request: SweepRequest,
     },
     /// Sentiment of each text with the loaded model, in a context of its own.
     Classify {
@@ -112,6 +122,16 @@ impl EngineHandle {
         self.send(|id| Command::Classify { id, texts })
     }
 
+    /// Runs one prompt with several sampler settings at once (see [`SweepRequest`]).
+    pub fn sweep(&self, request: SweepRequest) -> RequestId {
+        self.send(|id| Command::Sweep { id, request })
+    }
+
+    /// Stops one variant of sweep `id`; the others go on.
+    pub fn cancel_variant(&self, id: RequestId, variant: usize) {
+        self.cancel.cancel_variant(id, variant);
+    }
+
     pub fn bench(&self, spec: BenchSpec) -> RequestId {
         self.send(|id| Command::Bench { id, spec })
     }
@@ -145,6 +165,10 @@ pub struct Canceller(CancelFlag);
 impl Canceller {
     pub fn cancel(&self, id: RequestId) {
         self.0.cancel_through(id);
+    }
+
+    pub fn cancel_variant(&self, id: RequestId, variant: usize) {
+        self.0.cancel_variant(id, variant);
     }
 }
 

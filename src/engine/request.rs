@@ -93,6 +93,17 @@ impl LoadOptions {
     }
 }
 
+/// Most variants one sweep runs at once (the context is created with this many sequences).
+pub const MAX_SWEEP_VARIANTS: usize = 8;
+
+/// One prompt, several sampler settings, decoded together over one shared prompt cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepRequest {
+    pub prompt: Prompt,
+    /// 2 to [`MAX_SWEEP_VARIANTS`] settings; each variant is a sequence of its own.
+    pub variants: Vec<SamplerParams>,
+}
+
 /// The prompt: chat messages rendered through a template, or raw text completed as is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Prompt {

@@ -21,19 +21,39 @@ use super::error::EngineError;
 use super::events::{EngineEvent, ModelInfo};
 use super::model_info::{describe, LoadFacts};
 use super::request::{LoadOptions, RequestId};
-use super::{bench, generate, preflight, Command};
+use super::{bench, generate, preflight, sweep, Command};
 
 /// Shared with the handle: every request with an id at or below this is cancelled.
 #[derive(Debug, Default, Clone)]
-pub struct CancelFlag(Arc<AtomicU64>);
+pub struct CancelFlag {
+    through: Arc<AtomicU64>,
+    /// Single sweep variants cancelled while their sweep goes on: (request, variant).
+    variants: Arc<std::sync::Mutex<Vec<(RequestId, usize)>>>,
+}
 
 impl CancelFlag {
     pub fn cancel_through(&self, id: RequestId) {
-        self.0.fetch_max(id, Ordering::SeqCst);
+        self.through.fetch_max(id, Ordering::SeqCst);
     }
 
     pub fn is_cancelled(&self, id: RequestId) -> bool {
-        self.0.load(Ordering::Relaxed) >= id
+        self.through.load(Ordering::Relaxed) >= id
+    }
+
+    pub fn cancel_variant(&self, id: RequestId, variant: usize) {
+        if let Ok(mut variants) = self.variants.lock() {
+            // Old sweeps' entries are of no use any more.
+            variants.retain(|(other, _)| *other >= id);
+            variants.push((id, variant));
+        }
+    }
+
+    pub fn is_variant_cancelled(&self, id: RequestId, variant: usize) -> bool {
+        self.is_cancelled(id)
+            || self
+                .variants
+                .lock()
+                .is_ok_and(|v| v.contains(&(id, variant)))
     }
 }
 
@@ -128,6 +148,7 @@ impl Worker {
                     }
                 }
                 Command::Generate { id, .. }
+                | Command::Sweep { id, .. }
                 | Command::Bench { id, .. }
                 | Command::Classify { id, .. } => {
                     self.send(EngineEvent::Failed {
@@ -207,6 +228,12 @@ impl Worker {
                         Err(error) => self.send(EngineEvent::Failed { id, error }),
                     }
                 }
+                Command::Sweep { id, request } => {
+                    match sweep::run(&mut session, id, &request, &self.events, &self.cancel) {
+                        Ok(summary) => self.send(EngineEvent::SweepFinished { id, summary }),
+                        Err(error) => self.send(EngineEvent::Failed { id, error }),
+                    }
+                }
                 Command::Bench { id, spec } => {
                     match bench::run(&mut session, id, spec, &self.events, &self.cancel) {
                         Ok(()) => self.send(EngineEvent::BenchDone { id }),
@@ -262,7 +289,11 @@ impl<'model> Session<'model> {
             .with_n_batch(batch_size)
             .with_n_ubatch(batch_size.min(512))
             .with_n_threads(threads as i32)
-            .with_n_threads_batch(threads as i32);
+            .with_n_threads_batch(threads as i32)
+            // Room for a sweep's variants as sequences of their own, all sharing the one cache
+            // (unified: a single run still has the whole context).
+            .with_n_seq_max(super::MAX_SWEEP_VARIANTS as u32)
+            .with_kv_unified(true);
         let context = model
             .new_context(backend, params)
             .map_err(|error| create_error(error.to_string()))?;

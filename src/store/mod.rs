@@ -16,7 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::paths::FileStamp;
 
 pub use record::{
-    Filter, NewRun, RunOutcome, RunRecord, RunStatus, RunSummary, SentimentRecord, ENGINE_VERSION,
+    Filter, NewRun, RunOutcome, RunRecord, RunStatus, RunSummary, SentimentRecord, SweepLink,
+    SweepMembership, ENGINE_VERSION,
 };
 pub use schema::{migrate_to, MIGRATIONS};
 
@@ -195,6 +196,46 @@ impl Store {
         Ok(self.connection.last_insert_rowid())
     }
 
+    /// A new sweep; `varied` names what differs between its variants ("temperature × seed").
+    pub fn begin_sweep(&self, varied: &str) -> Result<i64> {
+        self.connection.execute(
+            "INSERT INTO sweeps (started_at, varied) VALUES (?1, ?2)",
+            params![now_ms(), varied],
+        )?;
+        Ok(self.connection.last_insert_rowid())
+    }
+
+    /// Marks run `id` as variant `index` of sweep `sweep_id`.
+    pub fn link_to_sweep(&self, id: i64, link: SweepLink) -> Result<()> {
+        self.connection.execute(
+            "UPDATE runs SET sweep_id = ?2, sweep_index = ?3 WHERE id = ?1",
+            params![id, link.id, link.index],
+        )?;
+        Ok(())
+    }
+
+    /// What a sweep varied, and its runs in variant order.
+    pub fn sweep(&self, sweep_id: i64) -> Result<Option<(String, Vec<RunRecord>)>> {
+        let varied: Option<String> = self
+            .connection
+            .query_row(
+                "SELECT varied FROM sweeps WHERE id = ?1",
+                params![sweep_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(varied) = varied else {
+            return Ok(None);
+        };
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM runs WHERE sweep_id = ?1 ORDER BY sweep_index"
+        ))?;
+        let runs = statement
+            .query_map(params![sweep_id], read_record)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some((varied, runs)))
+    }
+
     /// The partial output so far (called at most every few hundred ms while generating).
     pub fn record_progress(&self, id: i64, output: &str) -> Result<()> {
         self.connection.execute(
@@ -349,7 +390,7 @@ impl Store {
         let sql = format!(
             "SELECT runs.id, runs.started_at, runs.model_name, runs.temperature, runs.seed,
                 substr(runs.user_prompt, 1, 200), runs.status, runs.stop_reason, runs.starred,
-                runs.sentiment
+                runs.sentiment, runs.sweep_id
              FROM {from} {where_clause} ORDER BY {order} LIMIT ?{}",
             values.len()
         );
@@ -372,6 +413,7 @@ impl Store {
                 sentiment: sentiment
                     .and_then(|s| serde_json::from_str::<SentimentRecord>(&s).ok())
                     .and_then(|s| s.headline()),
+                sweep_id: row.get(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -453,7 +495,8 @@ fn process_alive(pid: i64) -> bool {
 const RECORD_COLUMNS: &str =
     "id, started_at, ended_at, status, model_sha256, model_name, model_path, model_size,
     engine_version, templated_prompt, system_prompt, user_prompt, raw, template, sampler, output,
-    stop_reason, stats, sentiment, starred, note, error";
+    stop_reason, stats, sentiment, starred, note, error, sweep_id, sweep_index,
+    (SELECT varied FROM sweeps WHERE sweeps.id = runs.sweep_id)";
 
 fn read_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     let json_error = |index: usize, error: serde_json::Error| {
@@ -499,5 +542,16 @@ fn read_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         starred: row.get(19)?,
         note: row.get(20)?,
         error: row.get(21)?,
+        sweep: match (
+            row.get::<_, Option<i64>>(22)?,
+            row.get::<_, Option<i64>>(23)?,
+        ) {
+            (Some(id), Some(index)) => Some(SweepMembership {
+                id,
+                index: index as u32,
+                varied: row.get::<_, Option<String>>(24)?.unwrap_or_default(),
+            }),
+            _ => None,
+        },
     })
 }

@@ -146,6 +146,26 @@ pub struct RunRecord {
     pub starred: bool,
     pub note: String,
     pub error: Option<String>,
+    /// The sweep this run is a variant of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepMembership>,
+}
+
+/// A run's place in a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepLink {
+    pub id: i64,
+    /// 0-based, in the order the variants were given.
+    pub index: u32,
+}
+
+/// A sweep a run belongs to, as read back: its link and what the sweep varied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepMembership {
+    pub id: i64,
+    pub index: u32,
+    /// "temperature × seed".
+    pub varied: String,
 }
 
 /// One row of the history list.
@@ -161,6 +181,9 @@ pub struct RunSummary {
     pub stop_reason: Option<StopReason>,
     pub starred: bool,
     pub sentiment: Option<f64>,
+    /// The sweep it is a variant of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_id: Option<i64>,
 }
 
 /// Which runs a list or search returns.

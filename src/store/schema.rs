@@ -61,6 +61,16 @@ pub const MIGRATIONS: &[&str] = &[
     END;",
     // 3: finding runs left running (by a killed process) without scanning every run.
     "CREATE INDEX runs_running ON runs(status) WHERE status = 'running';",
+    // 4: sweeps — one prompt run with several sampler settings; each variant is a run linked
+    // to its sweep, in order.
+    "CREATE TABLE sweeps (
+        id INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        varied TEXT NOT NULL
+    );
+    ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
+    ALTER TABLE runs ADD COLUMN sweep_index INTEGER;
+    CREATE INDEX runs_by_sweep ON runs(sweep_id, sweep_index) WHERE sweep_id IS NOT NULL;",
 ];
 
 pub fn version(connection: &Connection) -> rusqlite::Result<usize> {

@@ -559,6 +559,7 @@ mod history {
             stop_reason: Some(StopReason::MaxTokens),
             starred: false,
             sentiment: Some(0.4),
+            sweep_id: None,
         }
     }
 
@@ -593,6 +594,7 @@ mod history {
             starred: false,
             note: String::new(),
             error: None,
+            sweep: None,
         }
     }
 

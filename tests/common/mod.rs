@@ -179,3 +179,63 @@ pub fn seeded(temperature: f32, seed: u32, max_tokens: u32) -> SamplerParams {
         ..SamplerParams::default()
     }
 }
+
+/// Everything a finished sweep sent.
+pub struct SweepOutcome {
+    pub seeds: Vec<u32>,
+    /// Streamed text per variant.
+    pub streamed: Vec<String>,
+    pub finished: Vec<Option<RunFinished>>,
+    pub summary: Result<refrain::engine::SweepSummary, EngineError>,
+}
+
+impl TestEngine {
+    /// Runs a sweep; `on_token` sees (handle, sweep id, variant, generated) per token event.
+    pub fn sweep(
+        &mut self,
+        prompt: Prompt,
+        variants: Vec<SamplerParams>,
+        mut on_token: impl FnMut(&EngineHandle, RequestId, usize, u32),
+    ) -> SweepOutcome {
+        let count = variants.len();
+        let id = self
+            .handle
+            .sweep(refrain::engine::SweepRequest { prompt, variants });
+        let mut outcome = SweepOutcome {
+            seeds: Vec::new(),
+            streamed: vec![String::new(); count],
+            finished: vec![None; count],
+            summary: Err(EngineError::WorkerGone),
+        };
+        loop {
+            let event = recv(&mut self.events);
+            if event.id() != id {
+                continue;
+            }
+            match event {
+                EngineEvent::SweepStarted { seeds, .. } => outcome.seeds = seeds,
+                EngineEvent::SweepToken {
+                    variant,
+                    text,
+                    generated,
+                    ..
+                } => {
+                    outcome.streamed[variant].push_str(&text);
+                    on_token(&self.handle, id, variant, generated);
+                }
+                EngineEvent::SweepVariantFinished {
+                    variant, finished, ..
+                } => outcome.finished[variant] = Some(finished),
+                EngineEvent::SweepFinished { summary, .. } => {
+                    outcome.summary = Ok(summary);
+                    return outcome;
+                }
+                EngineEvent::Failed { error, .. } => {
+                    outcome.summary = Err(error);
+                    return outcome;
+                }
+                _ => {}
+            }
+        }
+    }
+}
