@@ -387,3 +387,133 @@ fn help_and_hints_show_rebound_keys() {
     assert!(line.contains("Ctrl+Enter"), "{line}");
     assert!(!line.contains("Ctrl+S"), "{line}");
 }
+
+const VERSES: [&str; 8] = [
+    "Salt wind on the stair,\nthe lamp turns all night long.\n",
+    "The keeper counts the waves;\nhis heart is full of light.\n",
+    "Ice on the railings, cold and grey,\nno ship comes home today.\n",
+    "燈塔守夜人\n海風吹雪\n",
+    "Storm, storm, the glass is black;\nI hate this lonely shore.\n",
+    "A gull, a bell, a kettle's song;\nthe winter isn't long.\n",
+    "Beam after beam,\nhope after hope.\n",
+    "Nothing but the sea and me,\nand the dark.\n",
+];
+
+/// A studio after a sweep over `temperatures` (one variant per value) with `done` variants
+/// finished and the rest streaming.
+fn sweep_state(width: u16, height: u16, temperatures: &str, done: usize) -> State {
+    use refrain::engine::{RunStarted, SweepSummary};
+    let mut state = finished_state(width, height, Theme::named(ThemeName::Dark));
+    press(&mut state, KeyCode::F(9));
+    for _ in 0..20 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    for c in temperatures.chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Enter);
+    update(&mut state, Msg::SweepSent(9));
+    let count = temperatures.split(',').count();
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::SweepStarted {
+            id: 9,
+            started: RunStarted {
+                templated_prompt: String::new(),
+                template: "chatml".into(),
+                prompt_tokens: 31,
+                context_size: 4096,
+                seed: 42,
+            },
+            seeds: vec![42; count],
+        }),
+    );
+    for variant in 0..count {
+        let verse = VERSES[variant % VERSES.len()];
+        for (i, piece) in verse.split_inclusive([' ', '\n']).enumerate() {
+            update(
+                &mut state,
+                Msg::Engine(EngineEvent::SweepToken {
+                    id: 9,
+                    variant,
+                    text: piece.into(),
+                    generated: i as u32 + 1,
+                    elapsed: Duration::from_millis(40 * i as u64),
+                }),
+            );
+        }
+        if variant < done {
+            update(
+                &mut state,
+                Msg::Engine(EngineEvent::SweepVariantFinished {
+                    id: 9,
+                    variant,
+                    finished: RunFinished {
+                        text: verse.into(),
+                        stop_reason: if variant == 1 {
+                            StopReason::MaxTokens
+                        } else {
+                            StopReason::EndOfGeneration
+                        },
+                        seed: 42,
+                        stats: RunStats {
+                            generated_tokens: 12 + variant as u32,
+                            tokens_per_second: 30.0 + variant as f64,
+                            ..RunStats::default()
+                        },
+                    },
+                }),
+            );
+        }
+    }
+    if done == count {
+        update(
+            &mut state,
+            Msg::Engine(EngineEvent::SweepFinished {
+                id: 9,
+                summary: SweepSummary {
+                    prompt_tokens: 31,
+                    generated_tokens: 100,
+                    tokens_per_second: 121.5,
+                    ..SweepSummary::default()
+                },
+            }),
+        );
+    }
+    state
+}
+
+#[test]
+fn sweep_editor_previews_the_variants() {
+    let mut state = finished_state(100, 30, Theme::named(ThemeName::Dark));
+    press(&mut state, KeyCode::F(9));
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Right);
+    insta::assert_snapshot!(draw(&state, 100, 30).backend());
+}
+
+#[test]
+fn sweep_two_columns_done() {
+    let state = sweep_state(110, 30, "0.3,1.2", 2);
+    insta::assert_snapshot!(draw(&state, 110, 30).backend());
+}
+
+#[test]
+fn sweep_four_columns_streaming() {
+    let state = sweep_state(160, 34, "0.2,0.6,1.0,1.4", 2);
+    insta::assert_snapshot!(draw(&state, 160, 34).backend());
+}
+
+#[test]
+fn sweep_eight_variants_as_a_grid() {
+    let state = sweep_state(180, 44, "0.1,0.3,0.5,0.7,0.9,1.1,1.3,1.5", 8);
+    insta::assert_snapshot!(draw(&state, 180, 44).backend());
+}
+
+#[test]
+fn sweep_on_a_narrow_terminal_uses_tabs() {
+    let mut state = sweep_state(64, 22, "0.3,0.8,1.3,1.8", 4);
+    press(&mut state, KeyCode::Right);
+    insta::assert_snapshot!(draw(&state, 64, 22).backend());
+}

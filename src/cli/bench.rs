@@ -232,3 +232,116 @@ fn studio_rate(
     }
     Err(crate::engine::EngineError::WorkerGone.into())
 }
+
+/// `refrain bench --sweep N`: N variants as one sweep against the same N as separate runs.
+/// Both read the prompt and generate `--n-gen` tokens per variant (end of generation is not
+/// allowed to stop them early, so the token counts match); the ratio of total tokens/s is
+/// what sharing the prompt cache and batching the variants buys.
+pub fn bench_sweep(args: &BenchArgs, ways: usize, load: &LoadArgs) -> Result<i32, Failure> {
+    use crate::engine::{GenerateRequest, Prompt, SamplerParams, SweepRequest};
+    use std::time::{Duration, Instant};
+
+    if !(2..=crate::engine::MAX_SWEEP_VARIANTS).contains(&ways) {
+        return Err(Failure::bad_input(format!(
+            "--sweep takes 2 to {} variants",
+            crate::engine::MAX_SWEEP_VARIANTS
+        )));
+    }
+    let options = load.to_options().map_err(Failure::bad_input)?;
+    let (engine, mut events, info) = start_engine(&options)?;
+    let prompt = Prompt::Raw(UI_BENCH_PROMPT.repeat(4));
+    let variants: Vec<SamplerParams> = (0..ways)
+        .map(|i| SamplerParams {
+            temperature: 0.6 + 0.6 * i as f32 / (ways - 1) as f32,
+            seed: Some(7),
+            max_tokens: args.generate_tokens.max(16),
+            // A raw completion rarely ends early; a logit bias is not exposed, so count tokens.
+            ..SamplerParams::default()
+        })
+        .collect();
+    let mut sequential = Vec::new();
+    let mut swept = Vec::new();
+    let mut tokens = (0u32, 0u32);
+    for _ in 0..args.repetitions.max(1) {
+        let started = Instant::now();
+        let mut generated = 0;
+        for sampler in &variants {
+            let id = engine.generate(GenerateRequest {
+                prompt: prompt.clone(),
+                sampler: sampler.clone(),
+            });
+            loop {
+                match events.blocking_recv() {
+                    Some(EngineEvent::Finished { id: got, finished }) if got == id => {
+                        generated += finished.stats.generated_tokens;
+                        break;
+                    }
+                    Some(EngineEvent::Failed { id: got, error }) if got == id => {
+                        return Err(error.into())
+                    }
+                    Some(_) => {}
+                    None => return Err(crate::engine::EngineError::WorkerGone.into()),
+                }
+            }
+        }
+        sequential.push(f64::from(generated) / started.elapsed().as_secs_f64());
+        tokens.0 = generated;
+
+        let started = Instant::now();
+        let id = engine.sweep(SweepRequest {
+            prompt: prompt.clone(),
+            variants: variants.clone(),
+        });
+        loop {
+            match events.blocking_recv() {
+                Some(EngineEvent::SweepFinished { id: got, summary }) if got == id => {
+                    let elapsed = started.elapsed().max(Duration::from_micros(1));
+                    swept.push(f64::from(summary.generated_tokens) / elapsed.as_secs_f64());
+                    tokens.1 = summary.generated_tokens;
+                    break;
+                }
+                Some(EngineEvent::Failed { id: got, error }) if got == id => {
+                    return Err(error.into())
+                }
+                Some(_) => {}
+                None => return Err(crate::engine::EngineError::WorkerGone.into()),
+            }
+        }
+    }
+    let row = |name: String, samples: Vec<f64>, tokens: u32| BenchRow {
+        test: name,
+        tokens,
+        samples,
+    };
+    let sequential = row(
+        format!("{ways} runs one after another"),
+        sequential,
+        tokens.0,
+    );
+    let swept = row(format!("{ways}-way sweep"), swept, tokens.1);
+    let ratio = swept.median() / sequential.median().max(f64::EPSILON);
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "model": info.name,
+                "threads": info.threads,
+                "ways": ways,
+                "tokens_per_variant": args.generate_tokens,
+                "sequential": {"tokens": sequential.tokens, "samples": sequential.samples, "median": sequential.median()},
+                "sweep": {"tokens": swept.tokens, "samples": swept.samples, "median": swept.median()},
+                "ratio": ratio,
+            })
+        );
+    } else {
+        println!("{}", table_header());
+        println!("{}", table_row(&info, &sequential));
+        println!("{}", table_row(&info, &swept));
+        println!(
+            "\nsweep / sequential (total tokens/s, prompt reading included): {ratio:.2}× \
+             ({} vs {} tokens)",
+            swept.tokens, sequential.tokens
+        );
+    }
+    Ok(0)
+}

@@ -17,7 +17,7 @@ use crate::engine::{
     RequestId, SamplerParams,
 };
 
-pub use bench::{bench, bench_ui};
+pub use bench::{bench, bench_sweep, bench_ui};
 pub use config::{config, presets};
 pub use history::{history, history_path, open_history, recording_path};
 pub use models::{devices, models};
@@ -604,8 +604,12 @@ pub struct BenchArgs {
     pub json: bool,
     /// Instead: compare generation speed inside the studio (update + a frame drawn on a
     /// 120x40 TestBackend at up to 60 fps) with plain generation, same prompt and seed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sweep")]
     pub ui: bool,
+    /// Instead: an N-way sweep (temperatures 0.6…1.2, one seed) against the same N variants
+    /// run one after another, each generating --n-gen tokens.
+    #[arg(long, value_name = "N")]
+    pub sweep: Option<usize>,
 }
 
 /// An error for the binary's edge: what to print and which exit code to use.

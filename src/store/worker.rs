@@ -38,6 +38,26 @@ pub enum HistoryCommand {
     },
     /// Sentiment of the last run finished.
     Sentiment(SentimentRecord),
+    /// A sweep began: one run per variant, linked under a new sweep.
+    BeginSweep {
+        varied: String,
+        runs: Vec<NewRun>,
+    },
+    SweepProgress {
+        variant: usize,
+        text: String,
+    },
+    /// One variant ended, with its lexicon sentiment.
+    SweepFinish {
+        variant: usize,
+        finished: RunFinished,
+        sentiment: SentimentRecord,
+    },
+    /// The sweep's unfinished variants end as `status`.
+    AbandonSweep {
+        status: RunStatus,
+        error: Option<String>,
+    },
     Query {
         query_id: u64,
         text: String,
@@ -146,6 +166,7 @@ fn serve(path: PathBuf, commands: Receiver<HistoryCommand>, events: UnboundedSen
     let mut hashing: std::collections::HashSet<PathBuf> = Default::default();
     // Sentiment arrives after its run finished (the model scores once the response is done).
     let mut last_finished: Option<i64> = None;
+    let mut sweep: Vec<Recorder> = Vec::new();
     while let Ok(command) = commands.recv() {
         let result = match command {
             HistoryCommand::Begin { run, model_path } => {
@@ -184,6 +205,48 @@ fn serve(path: PathBuf, commands: Receiver<HistoryCommand>, events: UnboundedSen
                 Some(id) => store.set_sentiment(id, &record),
                 None => Ok(()),
             },
+            HistoryCommand::BeginSweep { varied, runs } => {
+                for mut unfinished in sweep.drain(..) {
+                    let _ = unfinished.abandoned(&store, RunStatus::Interrupted, None);
+                }
+                store.begin_sweep(&varied).and_then(|sweep_id| {
+                    for (index, run) in runs.iter().enumerate() {
+                        let mut recorder = Recorder::default();
+                        let id = recorder.started(&store, run)?;
+                        store.link_to_sweep(
+                            id,
+                            super::SweepLink {
+                                id: sweep_id,
+                                index: index as u32,
+                            },
+                        )?;
+                        sweep.push(recorder);
+                    }
+                    Ok(())
+                })
+            }
+            HistoryCommand::SweepProgress { variant, text } => match sweep.get_mut(variant) {
+                Some(recorder) => recorder.token(&store, &text),
+                None => Ok(()),
+            },
+            HistoryCommand::SweepFinish {
+                variant,
+                finished,
+                sentiment,
+            } => match sweep.get_mut(variant) {
+                Some(recorder) => recorder.finished(&store, &finished, Some(&sentiment)),
+                None => Ok(()),
+            },
+            HistoryCommand::AbandonSweep { status, error } => {
+                let mut result = Ok(());
+                for recorder in &mut sweep {
+                    if let Err(e) = recorder.abandoned(&store, status, error.clone()) {
+                        result = Err(e);
+                    }
+                }
+                sweep.clear();
+                result
+            }
             HistoryCommand::Query {
                 query_id,
                 text,

@@ -19,6 +19,8 @@ pub enum Scope {
     History,
     /// In the preset and model pickers.
     Picker,
+    /// In a sweep's columns (the output pane while a sweep shows).
+    Sweep,
 }
 
 impl Scope {
@@ -30,6 +32,7 @@ impl Scope {
             Scope::Output => "Output",
             Scope::History => "History (F4)",
             Scope::Picker => "Preset (F7) and model (F8) pickers",
+            Scope::Sweep => "Sweep columns (F9; Tab to the output pane)",
         }
     }
 }
@@ -52,6 +55,12 @@ pub enum Action {
     ToggleHistory,
     OpenPresets,
     OpenModels,
+    OpenSweep,
+    SweepPrevious,
+    SweepNext,
+    SweepMaximise,
+    SweepCancelOne,
+    SweepKeep,
     PickerUp,
     PickerDown,
     PickerChoose,
@@ -285,6 +294,12 @@ fn default_bindings() -> Vec<Binding> {
         },
         Binding {
             scope: Scope::Global,
+            keys: vec![Key::plain(F(9)), Key::alt(KeyCode::Char('w'))],
+            action: Action::OpenSweep,
+            description: "sweep: the prompt at several temperatures / seeds / top-p… at once",
+        },
+        Binding {
+            scope: Scope::Global,
             keys: vec![Key::plain(PageUp)],
             action: Action::ScrollPageUp,
             description: "scroll the output up a page",
@@ -433,6 +448,51 @@ fn default_bindings() -> Vec<Binding> {
             keys: vec![Key::plain(KeyCode::Delete)],
             action: Action::HistoryDelete,
             description: "delete (asks to confirm)",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![Key::plain(Left), Key::plain(KeyCode::Char('h'))],
+            action: Action::SweepPrevious,
+            description: "previous variant",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![Key::plain(Right), Key::plain(KeyCode::Char('l'))],
+            action: Action::SweepNext,
+            description: "next variant",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![
+                Key::plain(KeyCode::Char('m')),
+                Key::plain(KeyCode::Char('z')),
+            ],
+            action: Action::SweepMaximise,
+            description: "maximise the variant / show all",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![Key::plain(KeyCode::Char('x'))],
+            action: Action::SweepCancelOne,
+            description: "cancel this variant (Esc cancels all, then closes)",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![Key::plain(Enter), Key::plain(KeyCode::Char('p'))],
+            action: Action::SweepKeep,
+            description: "keep: make this variant the run (its settings into the controls)",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![Key::plain(Up), Key::plain(KeyCode::Char('k'))],
+            action: Action::ScrollUp,
+            description: "scroll the variant up",
+        },
+        Binding {
+            scope: Scope::Sweep,
+            keys: vec![Key::plain(Down), Key::plain(KeyCode::Char('j'))],
+            action: Action::ScrollDown,
+            description: "scroll the variant down",
         },
         Binding {
             scope: Scope::Picker,

@@ -19,6 +19,8 @@ pub mod picker;
 mod picker_update;
 pub mod sentiment;
 pub mod state;
+pub mod sweep;
+mod sweep_update;
 pub mod terminal;
 pub mod theme;
 pub mod update;
@@ -90,7 +92,8 @@ pub fn run(
     sampler: &SamplerArgs,
     options: &StudioOptions,
 ) -> Result<i32, Failure> {
-    let state = initial_state(load, sampler, options);
+    let mut state = initial_state(load, sampler, options);
+    state.next_seed = crate::engine::random_seed();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -181,6 +184,11 @@ pub fn run_effects(
                 update::update(state, Msg::GenerationSent(id));
             }
             Effect::Cancel(id) => engine.cancel(id),
+            Effect::Sweep(request) => {
+                let id = engine.sweep(request);
+                update::update(state, Msg::SweepSent(id));
+            }
+            Effect::CancelVariant(id, variant) => engine.cancel_variant(id, variant),
             Effect::Classify(texts) => {
                 let id = engine.classify(texts);
                 update::update(state, Msg::ClassifySent(id));

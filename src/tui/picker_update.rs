@@ -207,6 +207,7 @@ pub fn switch_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
     if let Some(id) = state.run.id() {
         cancel_and_close_record(state, id, &mut effects);
     }
+    effects.extend(super::sweep_update::stop_sweep(state));
     if let super::sentiment::ModelReadout::Running(id) = state.sentiment.model {
         effects.push(Effect::Cancel(id));
     }

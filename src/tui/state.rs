@@ -146,6 +146,15 @@ pub struct State {
     pub base_sampler: SamplerParams,
     /// Extra directories the model picker scans (config and flags).
     pub model_dirs: Vec<std::path::PathBuf>,
+    /// The sweep on screen (running or done), in place of the output and sentiment panes.
+    pub sweep: Option<super::sweep::SweepView>,
+    /// The prompt the sweep on screen was sent with.
+    pub sweep_prompt: Option<crate::engine::Prompt>,
+    /// The sweep editor popup, when open; the last one run, to reopen it as it was.
+    pub sweep_editor: Option<super::sweep::SweepEditor>,
+    pub last_sweep_editor: Option<super::sweep::SweepEditor>,
+    /// The seed a sweep shares when the controls' seed is random.
+    pub next_seed: u32,
     pub quit: bool,
 }
 
@@ -176,6 +185,11 @@ impl State {
             presets: crate::config::presets::built_in(),
             active_preset: None,
             model_dirs: Vec::new(),
+            sweep: None,
+            sweep_prompt: None,
+            sweep_editor: None,
+            last_sweep_editor: None,
+            next_seed: 42,
             quit: false,
         };
         state.refresh_editor_cursors();

@@ -9,7 +9,7 @@ use super::keymap::{Action, Scope};
 use super::layout;
 use super::sentiment::ModelReadout;
 use super::state::{Focus, LastRun, ModelState, NoticeKind, RunState, State};
-use super::{history_update, picker_update};
+use super::{history_update, picker_update, sweep_update};
 use crate::engine::{EngineEvent, GenerateRequest, LoadOptions, Prompt, RequestId, StopReason};
 use crate::store::worker::{HistoryCommand, HistoryEvent};
 use crate::store::{NewRun, RunStatus};
@@ -26,6 +26,8 @@ pub enum Msg {
     GenerationSent(RequestId),
     /// The engine accepted a load under this id.
     LoadSent(RequestId),
+    /// The engine accepted a sweep under this id.
+    SweepSent(RequestId),
     /// The engine accepted a sentiment classification under this id.
     ClassifySent(RequestId),
     /// Something from the history thread.
@@ -50,6 +52,9 @@ pub enum Effect {
     /// Look for models (the standard places plus these directories) off the UI thread;
     /// the answer is [`Msg::ModelsFound`].
     DiscoverModels(Vec<std::path::PathBuf>),
+    Sweep(crate::engine::SweepRequest),
+    /// Stop one variant of a sweep.
+    CancelVariant(RequestId, usize),
     Quit,
 }
 
@@ -124,6 +129,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::SweepSent(id) => {
+            if let Some(sweep) = state.sweep.as_mut().filter(|s| s.id.is_none()) {
+                sweep.id = Some(id);
+            }
+            Vec::new()
+        }
         Msg::ClassifySent(id) => {
             if state.sentiment.model == ModelReadout::Requested {
                 state.sentiment.model = ModelReadout::Running(id);
@@ -142,6 +153,7 @@ pub fn resize(state: &mut State, width: u16, height: u16) {
         let inner = layout::inner(areas.output);
         state.output.resize(inner.width, inner.height);
     }
+    sweep_update::resize_columns(state);
 }
 
 /// Cancels run `id` and closes its history record as interrupted, partial text kept.
@@ -162,20 +174,25 @@ pub(super) fn quit(state: &mut State) -> Vec<Effect> {
         // The engine's answer will not be waited for: keep the partial run as interrupted.
         cancel_and_close_record(state, id, &mut effects);
     }
+    effects.extend(sweep_update::stop_sweep(state));
     effects.push(Effect::Quit);
     effects
 }
 
-fn scope(focus: Focus) -> Scope {
-    match focus {
+fn scope(state: &State) -> Scope {
+    match state.focus {
         Focus::Prompt | Focus::System => Scope::Editor,
         Focus::Controls => Scope::Controls,
+        Focus::Output if state.sweep.is_some() => Scope::Sweep,
         Focus::Output => Scope::Output,
     }
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let action = state.keymap.lookup(scope(state.focus), &key);
+    let action = state.keymap.lookup(scope(state), &key);
+    if state.sweep_editor.is_some() && !state.help_open {
+        return sweep_update::editor_key(state, key);
+    }
     if state.picker.is_some() && !state.help_open {
         return picker_update::on_key(state, key);
     }
@@ -227,11 +244,16 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 state.controls.typed.clear();
                 return Vec::new();
             }
+            if let Some(effects) = sweep_update::cancel_or_close(state) {
+                return effects;
+            }
             cancel(state)
         }
         Action::Quit => quit(state),
         Action::QuitOrCancel => {
-            if state.run.is_busy() {
+            if state.sweep.as_ref().is_some_and(|s| s.running) {
+                sweep_update::cancel_or_close(state).unwrap_or_default()
+            } else if state.run.is_busy() {
                 cancel(state)
             } else {
                 quit(state)
@@ -279,6 +301,17 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenPresets => picker_update::open_presets(state),
         Action::OpenModels => picker_update::open_models(state),
         Action::PickerUp | Action::PickerDown | Action::PickerChoose => Vec::new(),
+        Action::OpenSweep => sweep_update::open_editor(state),
+        Action::SweepPrevious
+        | Action::SweepNext
+        | Action::SweepMaximise
+        | Action::SweepCancelOne
+        | Action::SweepKeep => sweep_update::on_action(state, action).unwrap_or_default(),
+        Action::ScrollUp | Action::ScrollDown | Action::ScrollPageUp | Action::ScrollPageDown
+            if state.sweep.is_some() && state.focus == Focus::Output =>
+        {
+            sweep_update::on_action(state, action).unwrap_or_default()
+        }
         Action::HistoryUp
         | Action::HistoryDown
         | Action::HistoryLoad
@@ -433,6 +466,9 @@ pub(super) fn start_generation(state: &mut State, request: GenerateRequest) -> V
         // request can never be written onto it.
         cancel_and_close_record(state, id, &mut effects);
     }
+    // A plain run replaces a sweep on screen.
+    effects.extend(sweep_update::stop_sweep(state));
+    state.sweep = None;
     // The engine serves one request at a time: a classification still running would delay
     // the new generation, and its result is for the old response anyway.
     if let ModelReadout::Running(id) = state.sentiment.model {
@@ -459,6 +495,9 @@ fn cancel(state: &mut State) -> Vec<Effect> {
 }
 
 fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
+    if sweep_update::owns(state, &event) {
+        return sweep_update::on_engine(state, event);
+    }
     let current_run = state.run.id();
     let current_load = match &state.model {
         ModelState::Loading { id, .. } => *id,

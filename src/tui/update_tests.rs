@@ -1016,3 +1016,216 @@ fn rebound_keys_drive_dispatch_and_help() {
     update(&mut state, ctrl('l'));
     assert!(state.picker.is_some());
 }
+
+mod sweep {
+    use super::*;
+    use crate::engine::SweepSummary;
+    use crate::store::worker::HistoryCommand;
+
+    fn variant_done(id: RequestId, variant: usize, text: &str, reason: StopReason) -> Msg {
+        Msg::Engine(EngineEvent::SweepVariantFinished {
+            id,
+            variant,
+            finished: RunFinished {
+                seed: 42,
+                ..finished(text, reason)
+            },
+        })
+    }
+
+    /// A ready studio with history open, a prompt typed, and a 3-way temperature sweep sent.
+    fn swept() -> (State, crate::engine::SweepRequest) {
+        let mut state = ready_state();
+        history_opened(&mut state);
+        type_text(&mut state, "A song about rain");
+        update(&mut state, f(9));
+        assert!(state.sweep_editor.is_some());
+        let effects = update(&mut state, key(KeyCode::Enter));
+        let request = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Sweep(request) => Some(request.clone()),
+                _ => None,
+            })
+            .expect("the sweep is sent");
+        update(&mut state, Msg::SweepSent(11));
+        (state, request)
+    }
+
+    #[test]
+    fn the_editor_plans_variants_over_the_controls_with_one_seed() {
+        let (state, request) = swept();
+        assert_eq!(request.variants.len(), 3);
+        let temperatures: Vec<f32> = request.variants.iter().map(|v| v.temperature).collect();
+        assert_eq!(temperatures, vec![0.3, 0.8, 1.3]);
+        let seeds: Vec<Option<u32>> = request.variants.iter().map(|v| v.seed).collect();
+        assert!(
+            seeds.iter().all(|s| s.is_some() && *s == seeds[0]),
+            "{seeds:?}"
+        );
+        assert!(
+            request.variants.iter().all(|v| v.top_k == 40),
+            "the rest from the controls"
+        );
+        assert_eq!(state.focus, Focus::Output);
+        assert_eq!(state.sweep.as_ref().unwrap().id, Some(11));
+        assert!(state.sweep_editor.is_none());
+    }
+
+    #[test]
+    fn a_bad_list_keeps_the_editor_open_with_the_reason() {
+        let mut state = ready_state();
+        type_text(&mut state, "x");
+        update(&mut state, f(9));
+        update(&mut state, key(KeyCode::Backspace));
+        type_text(&mut state, ", 9");
+        assert!(update(&mut state, key(KeyCode::Enter)).is_empty());
+        assert!(state.sweep_editor.is_some());
+        assert!(state
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("not a valid temperature"));
+    }
+
+    #[test]
+    fn events_stream_into_columns_and_every_variant_is_recorded() {
+        let (mut state, _) = swept();
+        let started = RunStarted {
+            templated_prompt: "<prompt>".into(),
+            template: "chatml".into(),
+            prompt_tokens: 9,
+            context_size: 4096,
+            seed: 42,
+        };
+        let effects = update(
+            &mut state,
+            Msg::Engine(EngineEvent::SweepStarted {
+                id: 11,
+                started,
+                seeds: vec![42, 42, 42],
+            }),
+        );
+        match effects.as_slice() {
+            [Effect::History(HistoryCommand::BeginSweep { varied, runs })] => {
+                assert_eq!(varied, "temperature");
+                assert_eq!(runs.len(), 3);
+                assert_eq!(runs[2].sampler.temperature, 1.3);
+                assert_eq!(runs[0].sampler.seed, Some(42));
+            }
+            other => panic!("{other:?}"),
+        }
+        update(
+            &mut state,
+            Msg::Engine(EngineEvent::SweepToken {
+                id: 11,
+                variant: 1,
+                text: "Rain on the roof".into(),
+                generated: 4,
+                elapsed: Duration::from_millis(90),
+            }),
+        );
+        let sweep = state.sweep.as_ref().unwrap();
+        assert_eq!(sweep.columns[1].output.text(), "Rain on the roof");
+        assert_eq!(sweep.columns[0].output.text(), "");
+        let effects = update(
+            &mut state,
+            variant_done(11, 1, "Rain on the roof", StopReason::EndOfGeneration),
+        );
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::History(HistoryCommand::SweepFinish {
+                variant: 1,
+                ..
+            })]
+        ));
+        assert!(state.sweep.as_ref().unwrap().diversity.is_some());
+        // A stale sweep's events are ignored.
+        let stale = update(
+            &mut state,
+            Msg::Engine(EngineEvent::SweepToken {
+                id: 3,
+                variant: 0,
+                text: "old".into(),
+                generated: 1,
+                elapsed: Duration::ZERO,
+            }),
+        );
+        assert!(stale.is_empty());
+        assert_eq!(state.sweep.as_ref().unwrap().columns[0].output.text(), "");
+    }
+
+    #[test]
+    fn focus_cancel_one_cancel_all_keep_and_close() {
+        let (mut state, _) = swept();
+        update(&mut state, key(KeyCode::Right));
+        assert_eq!(state.sweep.as_ref().unwrap().focused, 1);
+        let effects = update(&mut state, key(KeyCode::Char('x')));
+        assert_eq!(effects, vec![Effect::CancelVariant(11, 1)]);
+        assert!(state.sweep.as_ref().unwrap().columns[1].cancelling);
+        update(&mut state, key(KeyCode::Char('m')));
+        assert!(state.sweep.as_ref().unwrap().maximised);
+        update(&mut state, key(KeyCode::Char('m')));
+        // Esc while running cancels the whole sweep.
+        assert_eq!(
+            update(&mut state, key(KeyCode::Esc)),
+            vec![Effect::Cancel(11)]
+        );
+        update(
+            &mut state,
+            variant_done(11, 0, "soft rain", StopReason::EndOfGeneration),
+        );
+        update(
+            &mut state,
+            variant_done(11, 1, "rai", StopReason::Cancelled),
+        );
+        update(
+            &mut state,
+            variant_done(11, 2, "a flood", StopReason::Cancelled),
+        );
+        update(
+            &mut state,
+            Msg::Engine(EngineEvent::SweepFinished {
+                id: 11,
+                summary: SweepSummary::default(),
+            }),
+        );
+        assert!(!state.sweep.as_ref().unwrap().running);
+        // Keep variant 1 (t 0.3): its text becomes the output, its settings the controls.
+        update(&mut state, key(KeyCode::Left));
+        update(&mut state, key(KeyCode::Enter));
+        assert!(state.sweep.is_none());
+        assert_eq!(state.output.text(), "soft rain");
+        assert_eq!(state.controls.params.temperature, 0.3);
+        assert_eq!(
+            state.controls.params.seed,
+            Some(42),
+            "the seed is fixed to the kept one"
+        );
+        let regenerate = update(&mut state, ctrl('g'));
+        assert!(matches!(
+            regenerate.as_slice(),
+            [Effect::Generate(GenerateRequest { sampler, .. })] if sampler.temperature == 0.3
+        ));
+    }
+
+    #[test]
+    fn a_plain_send_or_quit_stops_a_running_sweep_and_keeps_its_variants() {
+        let (mut state, _) = swept();
+        state.focus = Focus::Prompt;
+        let effects = update(&mut state, ctrl('s'));
+        assert!(effects.contains(&Effect::Cancel(11)));
+        assert!(
+            effects.contains(&Effect::History(HistoryCommand::AbandonSweep {
+                status: RunStatus::Interrupted,
+                error: None,
+            }))
+        );
+        assert!(state.sweep.is_none());
+        let (mut state, _) = swept();
+        let effects = update(&mut state, ctrl('q'));
+        assert!(effects.contains(&Effect::Cancel(11)));
+        assert!(effects.contains(&Effect::Quit));
+    }
+}

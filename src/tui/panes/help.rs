@@ -24,6 +24,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
         Scope::Output,
         Scope::History,
         Scope::Picker,
+        Scope::Sweep,
     ] {
         lines.push(Line::from(Span::styled(
             scope.title(),

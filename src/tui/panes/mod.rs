@@ -8,6 +8,7 @@ mod picker;
 mod prompt;
 mod sentiment;
 mod status;
+mod sweep;
 
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
@@ -29,12 +30,18 @@ pub fn draw(frame: &mut Frame, state: &State) {
     output::draw(frame, state, areas.output);
     sentiment::draw(frame, state, areas.sentiment);
     status::draw(frame, state, areas.status, areas.hints);
+    if let Some(sweep) = &state.sweep {
+        sweep::draw(frame, state, sweep, areas.output.union(areas.sentiment));
+    }
     if state.history.open {
         let right = areas.output.union(areas.sentiment);
         history::draw(frame, state, right);
     }
     if let Some(picker) = &state.picker {
         picker::draw(frame, state, picker, area);
+    }
+    if state.sweep_editor.is_some() {
+        sweep::draw_editor(frame, state, area);
     }
     if state.help_open {
         help::draw(frame, state, area);

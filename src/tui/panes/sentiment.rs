@@ -137,7 +137,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
     frame.render_widget(Paragraph::new(lines), inner(area));
 }
 
-fn leaning_style(value: f64, theme: &Theme) -> Style {
+pub(super) fn leaning_style(value: f64, theme: &Theme) -> Style {
     match Leaning::of(value) {
         Leaning::Positive => theme.positive(),
         Leaning::Negative => theme.negative(),
@@ -170,7 +170,7 @@ fn gauge(value: f64, theme: &Theme) -> Vec<Span<'static>> {
 
 /// One mark per line, height by score (−1 lowest, +1 highest), coloured by sign; "·" for n/a.
 /// When there are more lines than room, the newest are shown.
-fn sparkline(values: &[Option<f64>], room: usize, theme: &Theme) -> Vec<Span<'static>> {
+pub(super) fn sparkline(values: &[Option<f64>], room: usize, theme: &Theme) -> Vec<Span<'static>> {
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let start = values.len().saturating_sub(room.max(1));
     values[start..]

@@ -104,7 +104,13 @@ fn status_parts(state: &State) -> Vec<Part> {
         ModelState::Failed(_) => parts.push(part(0, "model failed to load")),
         ModelState::Missing(_) => parts.push(part(0, "no model")),
     }
+    let sweeping = state
+        .sweep
+        .as_ref()
+        .filter(|s| s.running)
+        .map(|s| format!("sweeping {}/{}", s.finished_count(), s.columns.len()));
     let run_state = match (&state.run, &state.model) {
+        _ if sweeping.is_some() => None,
         (RunState::Idle, ModelState::Ready(_)) => Some("ready"),
         (RunState::Idle, _) => None,
         (RunState::Requested, _) => Some("starting…"),
@@ -118,6 +124,9 @@ fn status_parts(state: &State) -> Vec<Part> {
     };
     if let Some(run_state) = run_state {
         parts.push(part(0, run_state));
+    }
+    if let Some(sweeping) = sweeping {
+        parts.push(part(0, sweeping));
     }
     let context = match (&state.run, &state.last_run, &state.model) {
         (
