@@ -9,6 +9,7 @@ mod classify;
 mod error;
 mod events;
 mod generate;
+pub mod inspect;
 mod model_info;
 pub mod offload;
 pub mod preflight;

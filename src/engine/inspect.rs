@@ -1,0 +1,301 @@
+//! The token inspector's numbers: for a sampled token, its probability, the alternatives, the
+//! entropy and how many candidates each stage of the sampler chain kept. One pass over the
+//! logits for the softmax and entropy, and a partial selection for the top candidates — no sort
+//! of the whole vocabulary.
+
+use serde::{Deserialize, Serialize};
+
+use super::request::SamplerParams;
+
+/// One candidate with its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub token: i32,
+    /// The token's text (lossy where the token is part of a UTF-8 character).
+    pub text: String,
+    pub bytes: Vec<u8>,
+    pub probability: f64,
+    pub logprob: f64,
+}
+
+/// How many candidates survived a stage of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageCount {
+    /// "vocabulary", "top-k", "top-p", "min-p".
+    pub stage: String,
+    pub candidates: usize,
+}
+
+/// Everything the inspector knows about one sampled token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenDetail {
+    /// 0-based position in the response.
+    pub index: u32,
+    pub token: i32,
+    pub text: String,
+    pub bytes: Vec<u8>,
+    /// Under the model's distribution after temperature (the full vocabulary, before any
+    /// truncation); at temperature 0 (greedy), at temperature 1.
+    pub probability: f64,
+    pub logprob: f64,
+    /// Its chance among the candidates the chain kept (what the sampler actually drew from).
+    pub sampler_probability: f64,
+    /// Of that same distribution, in nats.
+    pub entropy: f64,
+    /// The most likely tokens, most likely first (the chosen one among them when it ranks).
+    pub top: Vec<Alternative>,
+    pub stages: Vec<StageCount>,
+}
+
+/// The numbers of a [`TokenDetail`], before token texts are looked up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    pub probability: f64,
+    pub logprob: f64,
+    pub sampler_probability: f64,
+    pub entropy: f64,
+    /// (token, probability, logprob), most likely first.
+    pub top: Vec<(i32, f64, f64)>,
+    pub stages: Vec<StageCount>,
+}
+
+/// Inspects `chosen` given the raw `logits` and the sampler settings (the chain's order:
+/// top-k → top-p → min-p → temperature; penalties, when on, are not reflected in the counts).
+pub fn inspect(logits: &[f32], chosen: i32, params: &SamplerParams, top_n: usize) -> Inspection {
+    let temperature = if params.temperature > 0.0 {
+        f64::from(params.temperature)
+    } else {
+        1.0
+    };
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    // One pass: the partition function and Σ e^a·a for the entropy, a = (l − max) / T; and at
+    // T = 1 the mass top-p measures against when top-k does not bound the candidates.
+    let (mut z, mut weighted, mut z_unit) = (0.0f64, 0.0f64, 0.0f64);
+    let unit = temperature == 1.0;
+    for &logit in logits {
+        let d = f64::from(logit) - max;
+        let a = d / temperature;
+        let e = a.exp();
+        z += e;
+        weighted += e * a;
+        if !unit {
+            z_unit += d.exp();
+        }
+    }
+    if unit {
+        z_unit = z;
+    }
+    let log_z = z.ln();
+    let logprob_of = |logit: f32| (f64::from(logit) - max) / temperature - log_z;
+    let entropy = log_z - weighted / z;
+    let chosen_logit = logits.get(chosen as usize).copied().unwrap_or(f32::NEG_INFINITY);
+    let logprob = logprob_of(chosen_logit);
+
+    // The candidates the stages look at, best first: top-k bounds them; without top-k, enough
+    // for top-p (grown when the nucleus is wider).
+    let vocabulary = logits.len();
+    let k = if params.top_k > 0 {
+        (params.top_k as usize).min(vocabulary)
+    } else {
+        vocabulary
+    };
+    // Without top-k, top-p measures against the whole vocabulary's mass.
+    let whole = (params.top_k <= 0).then_some(z_unit);
+    let mut width = k.min(top_n.max(256)).max(top_n.min(vocabulary));
+    let ranked = loop {
+        let ranked = best(logits, width);
+        let enough = width >= k
+            || params.temperature <= 0.0
+            || params.top_p >= 1.0
+            || nucleus_end(&ranked, params.top_p, whole).is_some();
+        if enough {
+            break ranked;
+        }
+        width = (width * 4).min(k);
+    };
+    let mut stages = vec![StageCount {
+        stage: "vocabulary".into(),
+        candidates: vocabulary,
+    }];
+    let mut kept = k;
+    if params.temperature > 0.0 && params.top_k > 0 {
+        stages.push(StageCount {
+            stage: "top-k".into(),
+            candidates: kept,
+        });
+    }
+    if params.temperature > 0.0 && params.top_p < 1.0 {
+        kept = nucleus_end(&ranked[..kept.min(ranked.len())], params.top_p, whole)
+            .unwrap_or(kept)
+            .min(kept);
+        stages.push(StageCount {
+            stage: "top-p".into(),
+            candidates: kept,
+        });
+    }
+    if params.temperature > 0.0 && params.min_p > 0.0 {
+        let floor = f64::from(ranked[0].1) + f64::from(params.min_p).ln();
+        kept = ranked[..kept.min(ranked.len())]
+            .iter()
+            .filter(|(_, l)| f64::from(*l) >= floor)
+            .count()
+            .max(1);
+        stages.push(StageCount {
+            stage: "min-p".into(),
+            candidates: kept,
+        });
+    }
+    let sampler_probability = if params.temperature <= 0.0 {
+        // Greedy takes the top token for certain.
+        if ranked.first().is_some_and(|(t, _)| *t == chosen) {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        let survivors = &ranked[..kept.min(ranked.len())];
+        let top_logit = f64::from(survivors[0].1);
+        let mass: f64 = survivors
+            .iter()
+            .map(|(_, l)| ((f64::from(*l) - top_logit) / temperature).exp())
+            .sum();
+        if survivors.iter().any(|(t, _)| *t == chosen) {
+            ((f64::from(chosen_logit) - top_logit) / temperature).exp() / mass
+        } else {
+            0.0
+        }
+    };
+    let top = ranked
+        .iter()
+        .take(top_n)
+        .map(|&(token, logit)| {
+            let lp = logprob_of(logit);
+            (token, lp.exp(), lp)
+        })
+        .collect();
+    Inspection {
+        probability: logprob.exp(),
+        logprob,
+        sampler_probability,
+        entropy,
+        top,
+        stages,
+    }
+}
+
+/// The `n` highest logits as (token, logit), best first: a linear selection, then a sort of
+/// the `n` only.
+fn best(logits: &[f32], n: usize) -> Vec<(i32, f32)> {
+    let mut all: Vec<(i32, f32)> = logits
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (i as i32, l))
+        .collect();
+    let n = n.clamp(1, all.len().max(1));
+    if n < all.len() {
+        all.select_nth_unstable_by(n - 1, |a, b| b.1.total_cmp(&a.1));
+        all.truncate(n);
+    }
+    all.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    all
+}
+
+/// How many of `ranked` (best first) top-p keeps: the shortest prefix whose share reaches `p`,
+/// as llama.cpp's top-p does. The share is of `whole` (the vocabulary's mass relative to the
+/// best token) when given, else of `ranked`'s own mass (top-k already bounded it). `None`
+/// when `ranked` ends before reaching `p` of `whole`: more candidates are needed.
+fn nucleus_end(ranked: &[(i32, f32)], p: f32, whole: Option<f64>) -> Option<usize> {
+    if p >= 1.0 || ranked.is_empty() {
+        return Some(ranked.len());
+    }
+    let top = f64::from(ranked[0].1);
+    let weights = ranked.iter().map(|(_, l)| (f64::from(*l) - top).exp());
+    let total = whole.unwrap_or_else(|| weights.clone().sum());
+    let mut cumulative = 0.0;
+    for (i, w) in weights.enumerate() {
+        cumulative += w / total;
+        if cumulative >= f64::from(p) {
+            return Some(i + 1);
+        }
+    }
+    if whole.is_some() {
+        None
+    } else {
+        Some(ranked.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(temperature: f32, top_k: i32, top_p: f32, min_p: f32) -> SamplerParams {
+        SamplerParams {
+            temperature,
+            top_k,
+            top_p,
+            min_p,
+            ..SamplerParams::default()
+        }
+    }
+
+    #[test]
+    fn probabilities_and_entropy_match_a_direct_softmax() {
+        let logits = [2.0f32, 1.0, 0.5, -1.0, 0.0];
+        let t = f64::from(0.7f32);
+        let exps: Vec<f64> = logits.iter().map(|l| (f64::from(*l) / t).exp()).collect();
+        let z: f64 = exps.iter().sum();
+        let p: Vec<f64> = exps.iter().map(|e| e / z).collect();
+        let entropy: f64 = -p.iter().map(|q| q * q.ln()).sum::<f64>();
+        let got = inspect(&logits, 2, &params(0.7, 0, 1.0, 0.0), 3);
+        assert!((got.probability - p[2]).abs() < 1e-12);
+        assert!((got.logprob - p[2].ln()).abs() < 1e-12);
+        assert!((got.entropy - entropy).abs() < 1e-12);
+        assert_eq!(
+            got.top.iter().map(|t| t.0).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert!((got.sampler_probability - p[2]).abs() < 1e-12, "nothing truncated");
+    }
+
+    #[test]
+    fn stages_count_like_the_chain() {
+        // Logits whose T=1 probabilities are 0.5, 0.25, 0.125, 0.0625, 0.0625.
+        let ln = |x: f64| x.ln() as f32;
+        let logits = [ln(0.5), ln(0.25), ln(0.125), ln(0.0625), ln(0.0625)];
+        let got = inspect(&logits, 1, &params(1.0, 4, 0.7, 0.2), 5);
+        let counts: Vec<(&str, usize)> = got
+            .stages
+            .iter()
+            .map(|s| (s.stage.as_str(), s.candidates))
+            .collect();
+        // top-k 4 keeps 4 (renormalised .5333 .2667 .1333 .0667); top-p 0.7 keeps 2 (.5333,
+        // .8); min-p 0.2 of the best (0.5 → floor 0.1) keeps both.
+        assert_eq!(
+            counts,
+            vec![("vocabulary", 5), ("top-k", 4), ("top-p", 2), ("min-p", 2)]
+        );
+        // The sampler drew token 1 from {0.5, 0.25} renormalised: 1/3.
+        assert!((got.sampler_probability - 1.0 / 3.0).abs() < 1e-9);
+        let outside = inspect(&logits, 3, &params(1.0, 4, 0.7, 0.2), 5);
+        assert_eq!(outside.sampler_probability, 0.0);
+    }
+
+    #[test]
+    fn greedy_reports_temperature_one_and_certainty_for_the_top() {
+        let logits = [0.1f32, 3.0, 2.9];
+        let got = inspect(&logits, 1, &params(0.0, 40, 0.95, 0.05), 2);
+        assert_eq!(got.top[0].0, 1);
+        assert_eq!(got.sampler_probability, 1.0);
+        assert_eq!(got.stages.len(), 1, "greedy has no truncation stages");
+    }
+
+    #[test]
+    fn top_p_without_top_k_widens_the_candidates() {
+        // A flat distribution over 2,000 tokens: top-p 0.9 needs 1,800 of them.
+        let logits = vec![0.0f32; 2000];
+        let got = inspect(&logits, 7, &params(1.0, 0, 0.9, 0.0), 5);
+        let top_p = got.stages.iter().find(|s| s.stage == "top-p").unwrap();
+        assert_eq!(top_p.candidates, 1800);
+    }
+}
