@@ -526,6 +526,10 @@ pub struct RunArgs {
     /// One JSON object per line: token events, then a final object with text, stop reason, stats.
     #[arg(long)]
     pub json: bool,
+    /// Per-token probabilities and the K most likely alternatives (0–20): in --json as
+    /// OpenAI-style `logprobs`, otherwise a table on stderr.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub logprobs: Option<u32>,
     /// Do not print stats to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,

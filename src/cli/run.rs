@@ -83,10 +83,10 @@ pub fn run(
     if options.gpu_layers != crate::engine::GpuLayers::Count(0) && !info.gpu_offload_supported {
         eprintln!("refrain: {}", crate::engine::no_gpu_hint());
     }
-    let request = GenerateRequest {
-        prompt,
-        sampler: args.sampler.to_params(),
-    };
+    let mut sampler = args.sampler.to_params();
+    sampler.top_logprobs = args.logprobs;
+    let request = GenerateRequest { prompt, sampler };
+    let mut details: Vec<crate::engine::inspect::TokenDetail> = Vec::new();
     let id = engine.generate(request.clone());
     let mut recorder = Recorder::default();
     // Hashing a model file is slow the first time: do it beside the generation.
@@ -146,6 +146,7 @@ pub fn run(
                     "template": started.template,
                 })
             )),
+            EngineEvent::TokenDetail { detail, .. } => details.push(detail),
             EngineEvent::Token {
                 text, generated, ..
             } => {
@@ -169,6 +170,7 @@ pub fn run(
                             "seed": finished.seed,
                             "stats": finished.stats,
                             "model": info,
+                            "logprobs": args.logprobs.map(|_| openai_logprobs(&details)),
                         })
                     ));
                 } else if !finished.text.ends_with('\n') && std::io::stdout().is_terminal() {
@@ -176,6 +178,9 @@ pub fn run(
                 }
                 if !args.quiet {
                     eprintln!("{}", stats_line(&finished));
+                }
+                if args.logprobs.is_some() && !args.json {
+                    eprint!("{}", logprob_table(&details));
                 }
                 let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
                 return Ok(
@@ -212,6 +217,64 @@ fn await_fingerprint(
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     hashing.join().ok().flatten()
+}
+
+/// Token details in the OpenAI chat-completions `logprobs` shape (`content[].token`,
+/// `logprob`, `bytes`, `top_logprobs[]`), with refrain's extras beside them (`token_id`,
+/// `probability`, `sampler_probability`, `entropy`, `stages`).
+pub fn openai_logprobs(details: &[crate::engine::inspect::TokenDetail]) -> serde_json::Value {
+    let content: Vec<serde_json::Value> = details
+        .iter()
+        .map(|d| {
+            json!({
+                "token": d.text,
+                "logprob": d.logprob,
+                "bytes": d.bytes,
+                "top_logprobs": d.top.iter().map(|a| json!({
+                    "token": a.text,
+                    "logprob": a.logprob,
+                    "bytes": a.bytes,
+                    "token_id": a.token,
+                })).collect::<Vec<_>>(),
+                "token_id": d.token,
+                "index": d.index,
+                "probability": d.probability,
+                "sampler_probability": d.sampler_probability,
+                "entropy": d.entropy,
+                "stages": d.stages,
+            })
+        })
+        .collect();
+    json!({ "content": content })
+}
+
+/// One line per token: its probability, the distribution's entropy, the stage counts and the
+/// alternatives.
+fn logprob_table(details: &[crate::engine::inspect::TokenDetail]) -> String {
+    let mut out = String::from("\n   # token              p     H  kept        alternatives\n");
+    for d in details {
+        let kept = d
+            .stages
+            .last()
+            .map(|s| s.candidates.to_string())
+            .unwrap_or_default();
+        let alternatives: Vec<String> = d
+            .top
+            .iter()
+            .filter(|a| a.token != d.token)
+            .map(|a| format!("{:?} {:.2}", a.text, a.probability))
+            .collect();
+        out.push_str(&format!(
+            "{:>4} {:<16} {:>5.2} {:>5.2}  {:<10} {}\n",
+            d.index,
+            format!("{:?}", d.text),
+            d.probability,
+            d.entropy,
+            kept,
+            alternatives.join(", ")
+        ));
+    }
+    out
 }
 
 /// The stats line printed to stderr after a run.

@@ -82,6 +82,7 @@ fn measure(
         reason: error.to_string(),
     };
     session.context.clear_kv_cache();
+    session.cached.clear();
     let batch_size = session.context.n_batch();
     let started = Instant::now();
     if is_prompt {

@@ -202,6 +202,12 @@ pub enum EngineEvent {
         id: RequestId,
         finished: RunFinished,
     },
+    /// The token inspector's record of one sampled token (when asked for with
+    /// `SamplerParams::top_logprobs`); sent before that token's text.
+    TokenDetail {
+        id: RequestId,
+        detail: super::inspect::TokenDetail,
+    },
     /// One result per text of a `Classify`, in order.
     Classified {
         id: RequestId,
@@ -254,6 +260,7 @@ impl EngineEvent {
             | EngineEvent::FirstToken { id, .. }
             | EngineEvent::Token { id, .. }
             | EngineEvent::Finished { id, .. }
+            | EngineEvent::TokenDetail { id, .. }
             | EngineEvent::Classified { id, .. }
             | EngineEvent::BenchRow { id, .. }
             | EngineEvent::SweepStarted { id, .. }

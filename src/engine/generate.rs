@@ -11,7 +11,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::error::EngineError;
 use super::events::{EngineEvent, RunFinished, RunStarted, RunStats, StopReason};
-use super::request::{GenerateRequest, Prompt, RequestId, SamplerParams};
+use super::inspect::{inspect, Alternative, TokenDetail};
+use super::request::{ForkRequest, GenerateRequest, Prompt, RequestId, SamplerParams};
 use super::template::render_prompt;
 use super::text_stream::{StopMatcher, StopScan, Utf8Stream};
 use super::worker::{CancelFlag, Session};
@@ -20,6 +21,30 @@ pub fn run(
     session: &mut Session<'_>,
     id: RequestId,
     request: &GenerateRequest,
+    events: &UnboundedSender<EngineEvent>,
+    cancel: &CancelFlag,
+) -> Result<RunFinished, EngineError> {
+    run_from(session, id, request, None, events, cancel)
+}
+
+/// Continues an earlier response from token `fork.prefix.len()` with `fork.token` instead of
+/// what was sampled there. The prompt and the kept tokens are not recomputed when the cache
+/// still holds them (the last run): it is cut back to that position.
+pub fn fork(
+    session: &mut Session<'_>,
+    id: RequestId,
+    fork: &ForkRequest,
+    events: &UnboundedSender<EngineEvent>,
+    cancel: &CancelFlag,
+) -> Result<RunFinished, EngineError> {
+    run_from(session, id, &fork.request, Some(fork), events, cancel)
+}
+
+fn run_from(
+    session: &mut Session<'_>,
+    id: RequestId,
+    request: &GenerateRequest,
+    fork: Option<&ForkRequest>,
     events: &UnboundedSender<EngineEvent>,
     cancel: &CancelFlag,
 ) -> Result<RunFinished, EngineError> {
@@ -34,15 +59,23 @@ pub fn run(
     }
     let context_size = session.context.n_ctx();
     let prompt_tokens = tokens.len() as u32;
+    // A fork reads the kept part of the earlier response as if it were prompt.
+    let prefix: Vec<LlamaToken> = fork
+        .map(|f| f.prefix.iter().map(|t| LlamaToken(*t)).collect())
+        .unwrap_or_default();
+    let mut full = tokens.clone();
+    full.extend_from_slice(&prefix);
     // One free slot at least, or nothing can be generated.
-    if prompt_tokens >= context_size {
+    if full.len() as u32 >= context_size {
         return Err(EngineError::PromptTooLong {
-            prompt_tokens,
+            prompt_tokens: full.len() as u32,
             context_size,
         });
     }
     let seed = sampler_params.seed.unwrap_or_else(random_seed);
     let mut sampler = build_sampler(model, sampler_params, seed);
+    // Penalties remember the kept tokens as if they had just been sampled.
+    sampler.accept_many(&prefix);
     let _ = events.send(EngineEvent::Started {
         id,
         started: RunStarted {
@@ -68,18 +101,33 @@ pub fn run(
         stats,
     };
 
-    session.context.clear_kv_cache();
     let prompt_started = Instant::now();
     let batch_size = session.context.n_batch() as usize;
-    let mut position: i32 = 0;
-    for chunk in tokens.chunks(batch_size) {
+    // Reuse the cache when it holds exactly this prompt and prefix (a fork of the last run):
+    // drop what follows and re-read only the last kept token, for its logits.
+    let reusable = fork.is_some()
+        && session.cached.len() >= full.len()
+        && session.cached[..full.len()] == full[..];
+    let (to_read, mut position): (&[LlamaToken], i32) = if reusable {
+        let keep = full.len() - 1;
+        let _ = session
+            .context
+            .clear_kv_cache_seq(Some(0), Some(keep as u32), None);
+        (&full[keep..], keep as i32)
+    } else {
+        session.context.clear_kv_cache();
+        (&full[..], 0)
+    };
+    session.cached.clear();
+    let read_end = position as usize + to_read.len();
+    for chunk in to_read.chunks(batch_size) {
         if cancel.is_cancelled(id) {
             stats.prompt_eval_time = prompt_started.elapsed();
             return Ok(finish(text, StopReason::Cancelled, stats));
         }
         session.batch.clear();
         for token in chunk {
-            let is_last = position as usize == tokens.len() - 1;
+            let is_last = position as usize == read_end - 1;
             add(&mut session.batch, *token, position, is_last)?;
             position += 1;
         }
@@ -97,6 +145,15 @@ pub fn run(
     let mut utf8 = Utf8Stream::default();
     let mut stops = StopMatcher::new(&sampler_params.stop);
     let mut piece = Vec::with_capacity(32);
+    // The kept text of a fork; a character split at the fork point stays pending in `utf8`.
+    let mut prefix_text = String::new();
+    for token in &prefix {
+        piece.clear();
+        vocab.token_to_piece_into(*token, &mut piece, false, None);
+        prefix_text.push_str(&utf8.push(&piece));
+    }
+    let mut forced = fork.map(|f| LlamaToken(f.token));
+    let mut decoded: Vec<LlamaToken> = Vec::new();
     let mut logits_index = session.batch.n_tokens() - 1;
     let mut generated: u32 = 0;
     let generation_started = Instant::now();
@@ -117,7 +174,13 @@ pub fn run(
         if generated >= sampler_params.max_tokens {
             break StopReason::MaxTokens;
         }
-        let token = sampler.sample(&session.context, logits_index);
+        let token = match forced.take() {
+            Some(token) => {
+                sampler.accept(token);
+                token
+            }
+            None => sampler.sample(&session.context, logits_index),
+        };
         if vocab.is_eog(token) {
             break StopReason::EndOfGeneration;
         }
@@ -132,8 +195,20 @@ pub fn run(
         }
         piece.clear();
         vocab.token_to_piece_into(token, &mut piece, false, None);
-        let decoded = utf8.push(&piece);
-        match stops.push(&decoded) {
+        if let Some(top) = sampler_params.top_logprobs {
+            let detail = detail(
+                session,
+                logits_index,
+                token,
+                &piece,
+                sampler_params,
+                top as usize,
+                prefix.len() as u32 + generated - 1,
+            );
+            let _ = events.send(EngineEvent::TokenDetail { id, detail });
+        }
+        let shown_text = utf8.push(&piece);
+        match stops.push(&shown_text) {
             StopScan::Continue(shown) => {
                 text.push_str(&shown);
                 emit(shown, generated, first_token_at);
@@ -161,9 +236,13 @@ pub fn run(
                 })
             }
         }
+        decoded.push(token);
         position += 1;
         logits_index = 0;
     };
+    // What the cache holds now, for a fork of this response.
+    session.cached = full;
+    session.cached.extend(decoded);
 
     if stop_reason != StopReason::StopString {
         let held = stops.flush();
@@ -179,7 +258,50 @@ pub fn run(
     if first_token_at.is_none() {
         stats.time_to_first_token = started.elapsed();
     }
-    Ok(finish(text, stop_reason, stats))
+    Ok(finish(prefix_text + &text, stop_reason, stats))
+}
+
+/// The inspector's record of `token`, sampled from the logits at `logits_index`.
+fn detail(
+    session: &Session<'_>,
+    logits_index: i32,
+    token: LlamaToken,
+    piece: &[u8],
+    params: &SamplerParams,
+    top: usize,
+    index: u32,
+) -> TokenDetail {
+    let logits = session.context.get_logits_ith(logits_index);
+    let numbers = inspect(logits, token.0, params, top);
+    let vocab = session.model.vocab();
+    let mut bytes = Vec::with_capacity(16);
+    let top = numbers
+        .top
+        .iter()
+        .map(|&(alternative, probability, logprob)| {
+            bytes.clear();
+            vocab.token_to_piece_into(LlamaToken(alternative), &mut bytes, false, None);
+            Alternative {
+                token: alternative,
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                bytes: bytes.clone(),
+                probability,
+                logprob,
+            }
+        })
+        .collect();
+    TokenDetail {
+        index,
+        token: token.0,
+        text: String::from_utf8_lossy(piece).into_owned(),
+        bytes: piece.to_vec(),
+        probability: numbers.probability,
+        logprob: numbers.logprob,
+        sampler_probability: numbers.sampler_probability,
+        entropy: numbers.entropy,
+        top,
+        stages: numbers.stages,
+    }
 }
 
 fn add(

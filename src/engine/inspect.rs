@@ -88,44 +88,56 @@ pub fn inspect(logits: &[f32], chosen: i32, params: &SamplerParams, top_n: usize
     let log_z = z.ln();
     let logprob_of = |logit: f32| (f64::from(logit) - max) / temperature - log_z;
     let entropy = log_z - weighted / z;
-    let chosen_logit = logits.get(chosen as usize).copied().unwrap_or(f32::NEG_INFINITY);
+    let chosen_logit = logits
+        .get(chosen as usize)
+        .copied()
+        .unwrap_or(f32::NEG_INFINITY);
     let logprob = logprob_of(chosen_logit);
 
-    // The candidates the stages look at, best first: top-k bounds them; without top-k, enough
-    // for top-p (grown when the nucleus is wider).
+    // The candidates the stages look at, best first: all k of top-k; without top-k, enough
+    // for top-p (grown while the nucleus is wider).
     let vocabulary = logits.len();
-    let k = if params.top_k > 0 {
+    let truncating = params.temperature > 0.0;
+    let k = if truncating && params.top_k > 0 {
         (params.top_k as usize).min(vocabulary)
     } else {
         vocabulary
     };
     // Without top-k, top-p measures against the whole vocabulary's mass.
-    let whole = (params.top_k <= 0).then_some(z_unit);
-    let mut width = k.min(top_n.max(256)).max(top_n.min(vocabulary));
+    let whole = (k == vocabulary).then_some(z_unit);
+    let mut width = if k < vocabulary {
+        k.max(top_n).min(vocabulary)
+    } else {
+        top_n.max(256).min(vocabulary)
+    };
     let ranked = loop {
         let ranked = best(logits, width);
         let enough = width >= k
-            || params.temperature <= 0.0
+            || !truncating
             || params.top_p >= 1.0
             || nucleus_end(&ranked, params.top_p, whole).is_some();
         if enough {
             break ranked;
         }
-        width = (width * 4).min(k);
+        width = (width * 4).min(vocabulary);
     };
     let mut stages = vec![StageCount {
         stage: "vocabulary".into(),
         candidates: vocabulary,
     }];
+    // The survivors: the first `kept` of `ranked`, or (with no truncation that narrowed them
+    // to `ranked`) every token whose logit is at least `floor`.
     let mut kept = k;
-    if params.temperature > 0.0 && params.top_k > 0 {
+    let mut floor = f64::NEG_INFINITY;
+    if truncating && params.top_k > 0 {
         stages.push(StageCount {
             stage: "top-k".into(),
             candidates: kept,
         });
     }
-    if params.temperature > 0.0 && params.top_p < 1.0 {
-        kept = nucleus_end(&ranked[..kept.min(ranked.len())], params.top_p, whole)
+    if truncating && params.top_p < 1.0 {
+        let within = &ranked[..kept.min(ranked.len())];
+        kept = nucleus_end(within, params.top_p, whole)
             .unwrap_or(kept)
             .min(kept);
         stages.push(StageCount {
@@ -133,37 +145,49 @@ pub fn inspect(logits: &[f32], chosen: i32, params: &SamplerParams, top_n: usize
             candidates: kept,
         });
     }
-    if params.temperature > 0.0 && params.min_p > 0.0 {
-        let floor = f64::from(ranked[0].1) + f64::from(params.min_p).ln();
-        kept = ranked[..kept.min(ranked.len())]
-            .iter()
-            .filter(|(_, l)| f64::from(*l) >= floor)
-            .count()
-            .max(1);
+    if truncating && params.min_p > 0.0 {
+        floor = max + f64::from(params.min_p).ln();
+        kept = if kept <= ranked.len() {
+            ranked[..kept]
+                .iter()
+                .filter(|(_, l)| f64::from(*l) >= floor)
+                .count()
+        } else {
+            logits.iter().filter(|l| f64::from(**l) >= floor).count()
+        }
+        .max(1);
         stages.push(StageCount {
             stage: "min-p".into(),
             candidates: kept,
         });
     }
-    let sampler_probability = if params.temperature <= 0.0 {
+    let weight = |logit: f32| ((f64::from(logit) - max) / temperature).exp();
+    let sampler_probability = if !truncating {
         // Greedy takes the top token for certain.
         if ranked.first().is_some_and(|(t, _)| *t == chosen) {
             1.0
         } else {
             0.0
         }
-    } else {
-        let survivors = &ranked[..kept.min(ranked.len())];
-        let top_logit = f64::from(survivors[0].1);
-        let mass: f64 = survivors
-            .iter()
-            .map(|(_, l)| ((f64::from(*l) - top_logit) / temperature).exp())
-            .sum();
+    } else if kept <= ranked.len() {
+        let survivors = &ranked[..kept];
+        let mass: f64 = survivors.iter().map(|(_, l)| weight(*l)).sum();
         if survivors.iter().any(|(t, _)| *t == chosen) {
-            ((f64::from(chosen_logit) - top_logit) / temperature).exp() / mass
+            weight(chosen_logit) / mass
         } else {
             0.0
         }
+    } else if f64::from(chosen_logit) >= floor {
+        // Survivors beyond the ranked ones: everything above the floor (the whole vocabulary
+        // when nothing truncated).
+        let mass: f64 = logits
+            .iter()
+            .filter(|l| f64::from(**l) >= floor)
+            .map(|l| weight(*l))
+            .sum();
+        weight(chosen_logit) / mass
+    } else {
+        0.0
     };
     let top = ranked
         .iter()
@@ -255,7 +279,10 @@ mod tests {
             got.top.iter().map(|t| t.0).collect::<Vec<_>>(),
             vec![0, 1, 2]
         );
-        assert!((got.sampler_probability - p[2]).abs() < 1e-12, "nothing truncated");
+        assert!(
+            (got.sampler_probability - p[2]).abs() < 1e-12,
+            "nothing truncated"
+        );
     }
 
     #[test]

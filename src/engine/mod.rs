@@ -34,7 +34,7 @@ pub use events::{
 pub use generate::random_seed;
 pub use model_info::quantization_name;
 pub use request::{
-    BenchSpec, GenerateRequest, GpuLayers, LoadOptions, Preflight, Prompt, RequestId,
+    BenchSpec, ForkRequest, GenerateRequest, GpuLayers, LoadOptions, Preflight, Prompt, RequestId,
     SamplerParams, SweepRequest, MAX_SWEEP_VARIANTS,
 };
 pub use template::KNOWN_TEMPLATES;
@@ -61,6 +61,10 @@ pub enum Command {
     Sweep {
         id: RequestId,
         request: SweepRequest,
+    },
+    Fork {
+        id: RequestId,
+        request: ForkRequest,
     },
     /// Sentiment of each text with the loaded model, in a context of its own.
     Classify {
@@ -126,6 +130,12 @@ impl EngineHandle {
     /// Runs one prompt with several sampler settings at once (see [`SweepRequest`]).
     pub fn sweep(&self, request: SweepRequest) -> RequestId {
         self.send(|id| Command::Sweep { id, request })
+    }
+
+    /// Continues an earlier response from one of its tokens with another token; answered like
+    /// a generation (Started, Token…, Finished with the whole text).
+    pub fn fork(&self, request: ForkRequest) -> RequestId {
+        self.send(|id| Command::Fork { id, request })
     }
 
     /// Stops one variant of sweep `id`; the others go on.

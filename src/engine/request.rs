@@ -93,6 +93,17 @@ impl LoadOptions {
     }
 }
 
+/// Continue an earlier response from one of its tokens, with another token there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForkRequest {
+    /// The earlier response's prompt, with the sampler settings for the continuation.
+    pub request: GenerateRequest,
+    /// The earlier response's tokens before the fork point (kept as they were).
+    pub prefix: Vec<i32>,
+    /// The token placed at the fork point instead of the one sampled there.
+    pub token: i32,
+}
+
 /// Most variants one sweep runs at once (the context is created with this many sequences).
 pub const MAX_SWEEP_VARIANTS: usize = 8;
 
@@ -138,6 +149,10 @@ pub struct SamplerParams {
     pub max_tokens: u32,
     /// Generation ends before any of these strings; they are never part of the text.
     pub stop: Vec<String>,
+    /// The token inspector: record each token's probability and this many alternatives
+    /// ([`crate::engine::EngineEvent::TokenDetail`]). `None`: off, no cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_logprobs: Option<u32>,
 }
 
 impl Default for SamplerParams {
@@ -154,6 +169,7 @@ impl Default for SamplerParams {
             seed: None,
             max_tokens: 1024,
             stop: Vec::new(),
+            top_logprobs: None,
         }
     }
 }

@@ -104,6 +104,7 @@ pub fn run(
 
     // The prompt, once, into sequence 0; then a copy of its cache for every other variant.
     session.context.clear_kv_cache();
+    session.cached.clear();
     let prompt_started = Instant::now();
     let batch_size = session.context.n_batch() as usize;
     let mut position: i32 = 0;

@@ -148,6 +148,7 @@ impl Worker {
                     }
                 }
                 Command::Generate { id, .. }
+                | Command::Fork { id, .. }
                 | Command::Sweep { id, .. }
                 | Command::Bench { id, .. }
                 | Command::Classify { id, .. } => {
@@ -228,6 +229,12 @@ impl Worker {
                         Err(error) => self.send(EngineEvent::Failed { id, error }),
                     }
                 }
+                Command::Fork { id, request } => {
+                    match generate::fork(&mut session, id, &request, &self.events, &self.cancel) {
+                        Ok(finished) => self.send(EngineEvent::Finished { id, finished }),
+                        Err(error) => self.send(EngineEvent::Failed { id, error }),
+                    }
+                }
                 Command::Sweep { id, request } => {
                     match sweep::run(&mut session, id, &request, &self.events, &self.cancel) {
                         Ok(summary) => self.send(EngineEvent::SweepFinished { id, summary }),
@@ -265,6 +272,9 @@ pub struct Session<'model> {
     pub context: LlamaContext<'model>,
     pub batch: LlamaBatch<'static>,
     pub info: ModelInfo,
+    /// The tokens sequence 0 of the cache holds (prompt and response of the last run), so a
+    /// fork can reuse them; empty when unknown.
+    pub cached: Vec<llama_cpp_2::token::LlamaToken>,
     /// Created on first use: most sessions never classify.
     classifier: Option<Classifier<'model>>,
 }
@@ -314,6 +324,7 @@ impl<'model> Session<'model> {
             context,
             batch,
             info,
+            cached: Vec::new(),
             classifier: None,
         })
     }
