@@ -33,6 +33,7 @@ fn new_run(prompt: &str, seed: u32) -> NewRun {
             seed: Some(seed),
             max_tokens: 256,
             stop: vec!["\n\n".into(), "END".into()],
+            top_logprobs: None,
         },
     }
 }
