@@ -88,9 +88,8 @@ fn chosen_probabilities_match_a_softmax_of_the_raw_logits() {
             .unwrap();
     }
     context.decode(&mut batch).unwrap();
-    let mut position = tokens.len() as i32;
     let mut index = batch.n_tokens() - 1;
-    for entry in &content {
+    for (position, entry) in (tokens.len() as i32..).zip(&content) {
         let logits = context.get_logits_ith(index);
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
         let z: f64 = logits.iter().map(|l| (f64::from(*l) - max).exp()).sum();
@@ -111,7 +110,6 @@ fn chosen_probabilities_match_a_softmax_of_the_raw_logits() {
             .add(LlamaToken(chosen as i32), position, &[0], true)
             .unwrap();
         context.decode(&mut batch).unwrap();
-        position += 1;
         index = 0;
     }
 }
