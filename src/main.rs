@@ -71,6 +71,8 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             refrain::logging::init(cli.verbose);
             if args.ui {
                 cli::bench_ui(args, &cli.load)
+            } else if args.inspector {
+                cli::bench_inspector(args, &cli.load)
             } else if let Some(ways) = args.sweep {
                 cli::bench_sweep(args, ways, &cli.load)
             } else {

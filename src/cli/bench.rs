@@ -345,3 +345,60 @@ pub fn bench_sweep(args: &BenchArgs, ways: usize, load: &LoadArgs) -> Result<i32
     }
     Ok(0)
 }
+
+/// `refrain bench --inspector`: the cost of the token inspector (probabilities, 5 alternatives,
+/// entropy and stage counts for every token) on generation speed.
+pub fn bench_inspector(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
+    use crate::engine::{GenerateRequest, Prompt, SamplerParams};
+
+    let options = load.to_options().map_err(Failure::bad_input)?;
+    let (engine, mut events, info) = start_engine(&options)?;
+    let plain = GenerateRequest {
+        prompt: Prompt::Chat {
+            system: None,
+            user: UI_BENCH_PROMPT.into(),
+            template: None,
+        },
+        sampler: SamplerParams {
+            seed: Some(7),
+            max_tokens: args.generate_tokens.max(16),
+            ..SamplerParams::default()
+        },
+    };
+    let mut inspected = plain.clone();
+    inspected.sampler.top_logprobs = Some(5);
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..args.repetitions.max(1) {
+        without.push(plain_rate(&engine, &mut events, &plain)?);
+        with.push(plain_rate(&engine, &mut events, &inspected)?);
+    }
+    let row = |name: &str, samples: Vec<f64>| BenchRow {
+        test: name.to_owned(),
+        tokens: plain.sampler.max_tokens,
+        samples,
+    };
+    let without = row("generate", without);
+    let with = row("generate + inspector", with);
+    let ratio = with.median() / without.median().max(f64::EPSILON);
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "model": info.name,
+                "threads": info.threads,
+                "without": {"samples": without.samples, "median": without.median()},
+                "with": {"samples": with.samples, "median": with.median()},
+                "ratio": ratio,
+            })
+        );
+    } else {
+        println!("{}", table_header());
+        println!("{}", table_row(&info, &without));
+        println!("{}", table_row(&info, &with));
+        println!(
+            "\ninspector on / off: {ratio:.3} (slowdown {:.1} %)",
+            (1.0 - ratio) * 100.0
+        );
+    }
+    Ok(0)
+}

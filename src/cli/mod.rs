@@ -17,7 +17,7 @@ use crate::engine::{
     RequestId, SamplerParams,
 };
 
-pub use bench::{bench, bench_sweep, bench_ui};
+pub use bench::{bench, bench_inspector, bench_sweep, bench_ui};
 pub use config::{config, presets};
 pub use history::{history, history_path, open_history, recording_path};
 pub use models::{devices, models};
@@ -612,8 +612,12 @@ pub struct BenchArgs {
     pub ui: bool,
     /// Instead: an N-way sweep (temperatures 0.6…1.2, one seed) against the same N variants
     /// run one after another, each generating --n-gen tokens.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "inspector")]
     pub sweep: Option<usize>,
+    /// Instead: generation with the token inspector on (5 alternatives) against without it,
+    /// same prompt and seed.
+    #[arg(long)]
+    pub inspector: bool,
 }
 
 /// An error for the binary's edge: what to print and which exit code to use.

