@@ -517,3 +517,57 @@ fn sweep_on_a_narrow_terminal_uses_tabs() {
     press(&mut state, KeyCode::Right);
     insta::assert_snapshot!(draw(&state, 64, 22).backend());
 }
+
+#[test]
+fn token_heat_colours_the_output_by_probability() {
+    use ratatui::style::Modifier;
+    let mut state = fixtures::inspected_state(100, 30, Theme::named(ThemeName::Dark));
+    press(&mut state, KeyCode::F(10));
+    let terminal = draw(&state, 100, 30);
+    insta::assert_snapshot!(terminal.backend());
+    let buffer = terminal.backend().buffer();
+    // " answers" (p 0.04) is red; " night" (p 0.93) keeps the default colour.
+    let find = |word: &str| -> (u16, u16) {
+        for y in 0..30 {
+            let row: String = (0..100)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect();
+            if let Some(at) = row.find(word) {
+                let x = row[..at].chars().count() as u16;
+                return (x, y);
+            }
+        }
+        panic!("{word} not drawn");
+    };
+    let (x, answers_row) = find("answers");
+    assert_eq!(buffer[(x, answers_row)].fg, Color::Red);
+    let (x, night_row) = find("night");
+    assert_eq!(buffer[(x, night_row)].fg, Color::Reset);
+    // Without colour the long shots are underlined instead.
+    let mut mono = fixtures::inspected_state(100, 30, Theme::named(ThemeName::Mono));
+    press(&mut mono, KeyCode::F(10));
+    let terminal = draw(&mono, 100, 30);
+    let buffer = terminal.backend().buffer();
+    let row: String = (0..100)
+        .map(|x| buffer[(x, answers_row)].symbol().to_owned())
+        .collect();
+    let x = row[..row.find("answers").unwrap()].chars().count() as u16;
+    assert!(buffer[(x, answers_row)]
+        .modifier
+        .contains(Modifier::UNDERLINED));
+    assert!(buffer.content().iter().all(|c| c.fg == Color::Reset));
+}
+
+#[test]
+fn inspect_popup_shows_alternatives_and_stages() {
+    let mut state = fixtures::inspected_state(100, 34, Theme::named(ThemeName::Dark));
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Char('i'));
+    for _ in 0..2 {
+        press(&mut state, KeyCode::Left);
+    }
+    press(&mut state, KeyCode::Down);
+    insta::assert_snapshot!(draw(&state, 100, 34).backend());
+}

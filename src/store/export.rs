@@ -141,6 +141,12 @@ pub fn to_markdown(records: &[RunRecord]) -> String {
                     .map(|v| format!("{v:+.3}"))
                     .unwrap_or_default(),
             ),
+            (
+                "forked from",
+                r.fork
+                    .map(|f| format!("run {} at token {}", f.parent, f.index))
+                    .unwrap_or_default(),
+            ),
             ("note", r.note.clone()),
         ];
         out.push_str("| field | value |\n| --- | --- |\n");

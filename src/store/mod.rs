@@ -16,8 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::paths::FileStamp;
 
 pub use record::{
-    Filter, NewRun, RunOutcome, RunRecord, RunStatus, RunSummary, SentimentRecord, SweepLink,
-    SweepMembership, ENGINE_VERSION,
+    Filter, ForkLink, NewRun, RunOutcome, RunRecord, RunStatus, RunSummary, SentimentRecord,
+    SweepLink, SweepMembership, ENGINE_VERSION,
 };
 pub use schema::{migrate_to, MIGRATIONS};
 
@@ -194,6 +194,15 @@ impl Store {
             ],
         )?;
         Ok(self.connection.last_insert_rowid())
+    }
+
+    /// Marks run `id` as forked from `link.parent` at token `link.index`.
+    pub fn link_fork(&self, id: i64, link: ForkLink) -> Result<()> {
+        self.connection.execute(
+            "UPDATE runs SET parent_id = ?2, fork_index = ?3 WHERE id = ?1",
+            params![id, link.parent, link.index],
+        )?;
+        Ok(())
     }
 
     /// A new sweep; `varied` names what differs between its variants ("temperature × seed").
@@ -496,7 +505,7 @@ const RECORD_COLUMNS: &str =
     "id, started_at, ended_at, status, model_sha256, model_name, model_path, model_size,
     engine_version, templated_prompt, system_prompt, user_prompt, raw, template, sampler, output,
     stop_reason, stats, sentiment, starred, note, error, sweep_id, sweep_index,
-    (SELECT varied FROM sweeps WHERE sweeps.id = runs.sweep_id)";
+    (SELECT varied FROM sweeps WHERE sweeps.id = runs.sweep_id), parent_id, fork_index";
 
 fn read_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     let json_error = |index: usize, error: serde_json::Error| {
@@ -550,6 +559,16 @@ fn read_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
                 id,
                 index: index as u32,
                 varied: row.get::<_, Option<String>>(24)?.unwrap_or_default(),
+            }),
+            _ => None,
+        },
+        fork: match (
+            row.get::<_, Option<i64>>(25)?,
+            row.get::<_, Option<i64>>(26)?,
+        ) {
+            (Some(parent), Some(index)) => Some(ForkLink {
+                parent,
+                index: index as u32,
             }),
             _ => None,
         },

@@ -149,6 +149,17 @@ pub struct RunRecord {
     /// The sweep this run is a variant of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepMembership>,
+    /// The run this one was forked from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<ForkLink>,
+}
+
+/// Where a forked run came from: its parent run and the token it was forked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkLink {
+    pub parent: i64,
+    /// 0-based token index in the parent's response.
+    pub index: u32,
 }
 
 /// A run's place in a sweep.

@@ -71,6 +71,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
     ALTER TABLE runs ADD COLUMN sweep_index INTEGER;
     CREATE INDEX runs_by_sweep ON runs(sweep_id, sweep_index) WHERE sweep_id IS NOT NULL;",
+    // 5: forks — a run continued from token `fork_index` of its parent with another token.
+    "ALTER TABLE runs ADD COLUMN parent_id INTEGER;
+    ALTER TABLE runs ADD COLUMN fork_index INTEGER;",
 ];
 
 pub fn version(connection: &Connection) -> rusqlite::Result<usize> {

@@ -30,6 +30,11 @@ pub enum HistoryCommand {
     },
     /// Streamed text of the open run.
     Progress(String),
+    /// The run just begun is a fork of `parent` at token `index`.
+    LinkFork {
+        parent: i64,
+        index: u32,
+    },
     Finish(RunFinished),
     /// The open run ended without a result (failed, or the studio is quitting).
     Abandon {
@@ -93,6 +98,10 @@ pub enum HistoryEvent {
     },
     /// A star or delete went through: lists should be refreshed.
     Changed,
+    /// A run was begun under this id (the studio keeps it, to link forks to their parent).
+    Began {
+        id: i64,
+    },
     Error(String),
 }
 
@@ -193,8 +202,12 @@ fn serve(path: PathBuf, commands: Receiver<HistoryCommand>, events: UnboundedSen
                         _ => {}
                     }
                 }
-                began.map(drop)
+                began.map(|id| send(HistoryEvent::Began { id }))
             }
+            HistoryCommand::LinkFork { parent, index } => match recorder.run_id() {
+                Some(id) => store.link_fork(id, super::ForkLink { parent, index }),
+                None => Ok(()),
+            },
             HistoryCommand::Progress(text) => recorder.token(&store, &text),
             HistoryCommand::Finish(finished) => {
                 last_finished = recorder.run_id();

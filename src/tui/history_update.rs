@@ -117,6 +117,7 @@ pub fn toggle(state: &mut State) -> Vec<Effect> {
 
 pub fn on_event(state: &mut State, event: HistoryEvent) -> Vec<Effect> {
     match event {
+        HistoryEvent::Began { id } => state.shown_run_id = Some(id),
         HistoryEvent::Opened { path } => {
             state.history.availability = Availability::Open(path);
             if state.history.open {

@@ -21,6 +21,8 @@ pub enum Scope {
     Picker,
     /// In a sweep's columns (the output pane while a sweep shows).
     Sweep,
+    /// In inspect mode (the output pane, a token under the cursor).
+    Inspect,
 }
 
 impl Scope {
@@ -33,6 +35,7 @@ impl Scope {
             Scope::History => "History (F4)",
             Scope::Picker => "Preset (F7) and model (F8) pickers",
             Scope::Sweep => "Sweep columns (F9; Tab to the output pane)",
+            Scope::Inspect => "Token inspector (i in the output pane)",
         }
     }
 }
@@ -61,6 +64,13 @@ pub enum Action {
     SweepMaximise,
     SweepCancelOne,
     SweepKeep,
+    ToggleHeat,
+    Inspect,
+    InspectPrevious,
+    InspectNext,
+    AlternativeUp,
+    AlternativeDown,
+    Fork,
     PickerUp,
     PickerDown,
     PickerChoose,
@@ -300,6 +310,12 @@ fn default_bindings() -> Vec<Binding> {
         },
         Binding {
             scope: Scope::Global,
+            keys: vec![Key::plain(F(10)), Key::alt(KeyCode::Char('h'))],
+            action: Action::ToggleHeat,
+            description: "colour the output by token probability (the token heat)",
+        },
+        Binding {
+            scope: Scope::Global,
             keys: vec![Key::plain(PageUp)],
             action: Action::ScrollPageUp,
             description: "scroll the output up a page",
@@ -448,6 +464,48 @@ fn default_bindings() -> Vec<Binding> {
             keys: vec![Key::plain(KeyCode::Delete)],
             action: Action::HistoryDelete,
             description: "delete (asks to confirm)",
+        },
+        Binding {
+            scope: Scope::Output,
+            keys: vec![Key::plain(KeyCode::Char('i'))],
+            action: Action::Inspect,
+            description: "inspect tokens: probabilities, alternatives, fork",
+        },
+        Binding {
+            scope: Scope::Inspect,
+            keys: vec![Key::plain(Left), Key::plain(KeyCode::Char('h'))],
+            action: Action::InspectPrevious,
+            description: "previous token",
+        },
+        Binding {
+            scope: Scope::Inspect,
+            keys: vec![Key::plain(Right), Key::plain(KeyCode::Char('l'))],
+            action: Action::InspectNext,
+            description: "next token",
+        },
+        Binding {
+            scope: Scope::Inspect,
+            keys: vec![Key::plain(Up), Key::plain(KeyCode::Char('k'))],
+            action: Action::AlternativeUp,
+            description: "previous alternative",
+        },
+        Binding {
+            scope: Scope::Inspect,
+            keys: vec![Key::plain(Down), Key::plain(KeyCode::Char('j'))],
+            action: Action::AlternativeDown,
+            description: "next alternative",
+        },
+        Binding {
+            scope: Scope::Inspect,
+            keys: vec![Key::plain(Enter), Key::plain(KeyCode::Char('f'))],
+            action: Action::Fork,
+            description: "fork: continue from here with the chosen alternative",
+        },
+        Binding {
+            scope: Scope::Inspect,
+            keys: vec![Key::plain(KeyCode::Char('i'))],
+            action: Action::Inspect,
+            description: "leave inspect mode (Esc too)",
         },
         Binding {
             scope: Scope::Sweep,

@@ -11,6 +11,8 @@ pub mod fixtures;
 pub mod fuzzy;
 pub mod history;
 mod history_update;
+pub mod inspector;
+mod inspector_update;
 pub mod keymap;
 pub mod layout;
 pub mod output;
@@ -189,6 +191,10 @@ pub fn run_effects(
                 update::update(state, Msg::SweepSent(id));
             }
             Effect::CancelVariant(id, variant) => engine.cancel_variant(id, variant),
+            Effect::Fork(request) => {
+                let id = engine.fork(request);
+                update::update(state, Msg::GenerationSent(id));
+            }
             Effect::Classify(texts) => {
                 let id = engine.classify(texts);
                 update::update(state, Msg::ClassifySent(id));

@@ -57,6 +57,28 @@ impl OutputView {
             .map(|range| self.text[range.clone()].trim_end_matches(['\r']))
     }
 
+    /// The rows on screen, as byte ranges of [`OutputView::text`] (for styling parts of rows).
+    pub fn visible_row_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let end = (self.scroll_top + self.height as usize).min(self.rows.len());
+        self.rows[self.scroll_top.min(end)..end].iter().cloned()
+    }
+
+    /// Scrolls so the row holding byte `at` is on screen (stops following when that moves up).
+    pub fn reveal(&mut self, at: usize) {
+        let row = self
+            .rows
+            .partition_point(|r| r.end <= at)
+            .min(self.rows.len().saturating_sub(1));
+        let height = self.height as usize;
+        if row < self.scroll_top {
+            self.scroll_top = row;
+        } else if row >= self.scroll_top + height {
+            self.scroll_top = row + 1 - height;
+        }
+        self.clamp_scroll();
+        self.follow = self.scroll_top >= self.max_top();
+    }
+
     pub fn clear(&mut self) {
         self.text.clear();
         self.rows.clear();

@@ -155,6 +155,12 @@ pub struct State {
     pub last_sweep_editor: Option<super::sweep::SweepEditor>,
     /// The seed a sweep shares when the controls' seed is random.
     pub next_seed: u32,
+    /// Token probabilities of the response on screen, heat colouring, inspect cursor.
+    pub inspector: super::inspector::InspectorView,
+    /// The history id of the run on screen, when known (a fork links to it).
+    pub shown_run_id: Option<i64>,
+    /// A fork just sent: its parent run and token index, linked once it is recorded.
+    pub pending_fork: Option<(Option<i64>, u32)>,
     pub quit: bool,
 }
 
@@ -190,6 +196,9 @@ impl State {
             sweep_editor: None,
             last_sweep_editor: None,
             next_seed: 42,
+            inspector: Default::default(),
+            shown_run_id: None,
+            pending_fork: None,
             quit: false,
         };
         state.refresh_editor_cursors();

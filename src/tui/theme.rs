@@ -160,6 +160,27 @@ impl Theme {
         )
     }
 
+    /// The token heat colouring: plain for likely tokens, warmer (or underlined without
+    /// colour) the less likely the model thought them.
+    pub fn heat(&self, heat: super::inspector::Heat) -> Style {
+        use super::inspector::Heat;
+        match heat {
+            Heat::Sure => Style::default(),
+            Heat::Likely => self.pick(
+                Style::default().fg(self.bright(Color::Green, Color::Blue)),
+                Style::default(),
+            ),
+            Heat::Unsure => self.pick(
+                Style::default().fg(self.bright(Color::Yellow, Color::Magenta)),
+                Style::default().add_modifier(Modifier::UNDERLINED),
+            ),
+            Heat::Surprising => self.pick(
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
+            ),
+        }
+    }
+
     pub fn gauge(&self) -> Style {
         self.pick(
             Style::default()

@@ -9,7 +9,7 @@ use super::keymap::{Action, Scope};
 use super::layout;
 use super::sentiment::ModelReadout;
 use super::state::{Focus, LastRun, ModelState, NoticeKind, RunState, State};
-use super::{history_update, picker_update, sweep_update};
+use super::{history_update, inspector_update, picker_update, sweep_update};
 use crate::engine::{EngineEvent, GenerateRequest, LoadOptions, Prompt, RequestId, StopReason};
 use crate::store::worker::{HistoryCommand, HistoryEvent};
 use crate::store::{NewRun, RunStatus};
@@ -55,6 +55,8 @@ pub enum Effect {
     Sweep(crate::engine::SweepRequest),
     /// Stop one variant of a sweep.
     CancelVariant(RequestId, usize),
+    /// Continue the response from a token with another token (the inspector's fork).
+    Fork(crate::engine::ForkRequest),
     Quit,
 }
 
@@ -184,6 +186,7 @@ fn scope(state: &State) -> Scope {
         Focus::Prompt | Focus::System => Scope::Editor,
         Focus::Controls => Scope::Controls,
         Focus::Output if state.sweep.is_some() => Scope::Sweep,
+        Focus::Output if state.inspector.cursor.is_some() => Scope::Inspect,
         Focus::Output => Scope::Output,
     }
 }
@@ -247,6 +250,10 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             if let Some(effects) = sweep_update::cancel_or_close(state) {
                 return effects;
             }
+            if state.inspector.cursor.is_some() && state.focus == Focus::Output {
+                state.inspector.cursor = None;
+                return Vec::new();
+            }
             cancel(state)
         }
         Action::Quit => quit(state),
@@ -302,6 +309,13 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenModels => picker_update::open_models(state),
         Action::PickerUp | Action::PickerDown | Action::PickerChoose => Vec::new(),
         Action::OpenSweep => sweep_update::open_editor(state),
+        Action::ToggleHeat
+        | Action::Inspect
+        | Action::InspectPrevious
+        | Action::InspectNext
+        | Action::AlternativeUp
+        | Action::AlternativeDown
+        | Action::Fork => inspector_update::on_action(state, action),
         Action::SweepPrevious
         | Action::SweepNext
         | Action::SweepMaximise
@@ -460,6 +474,21 @@ pub(super) fn start_generation(state: &mut State, request: GenerateRequest) -> V
             return Vec::new();
         }
     }
+    let mut effects = begin_new_response(state);
+    let mut request = request;
+    // The studio always records token probabilities: the inspector and the heat colouring
+    // need them after the fact, and they cost a few per cent.
+    request.sampler.top_logprobs = Some(super::inspector::ALTERNATIVES);
+    state.output.clear();
+    state.inspector.clear();
+    state.run = RunState::Requested;
+    state.last_request = Some(request.clone());
+    effects.push(Effect::Generate(request));
+    effects
+}
+
+/// What every new response (a run or a fork) does first: cancel what runs, reset the views.
+pub(super) fn begin_new_response(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
         // Its answer will be dropped as stale: close its record now, so a failure of the new
@@ -474,13 +503,11 @@ pub(super) fn start_generation(state: &mut State, request: GenerateRequest) -> V
     if let ModelReadout::Running(id) = state.sentiment.model {
         effects.push(Effect::Cancel(id));
     }
-    state.output.clear();
     state.sentiment.reset();
     state.history.replay = None;
     state.notice = None;
-    state.run = RunState::Requested;
-    state.last_request = Some(request.clone());
-    effects.push(Effect::Generate(request));
+    state.pending_fork = None;
+    state.shown_run_id = None;
     effects
 }
 
@@ -533,6 +560,9 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
                     run: NewRun::new(info, request, &started),
                     model_path: info.path.clone(),
                 }));
+                if let Some((Some(parent), index)) = state.pending_fork.take() {
+                    effects.push(Effect::History(HistoryCommand::LinkFork { parent, index }));
+                }
             }
             if let RunState::Generating {
                 prompt_tokens,
@@ -571,6 +601,9 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
                     *time_to_first_token = Some(Duration::ZERO);
                 }
             }
+        }
+        EngineEvent::TokenDetail { detail, .. } if Some(id) == current_run => {
+            state.inspector.push(detail);
         }
         EngineEvent::FirstToken {
             time_to_first_token: ttft,

@@ -96,7 +96,12 @@ fn send_builds_a_chat_request_from_editors_and_controls() {
             template: None
         }
     );
-    assert_eq!(request.sampler, state.controls.params);
+    let mut expected = state.controls.params.clone();
+    expected.top_logprobs = Some(crate::tui::inspector::ALTERNATIVES);
+    assert_eq!(
+        request.sampler, expected,
+        "the controls, with token probabilities recorded"
+    );
     assert_eq!(state.run.id(), Some(7));
 }
 
@@ -595,6 +600,7 @@ mod history {
             note: String::new(),
             error: None,
             sweep: None,
+            fork: None,
         }
     }
 
@@ -1227,5 +1233,100 @@ mod sweep {
         let effects = update(&mut state, ctrl('q'));
         assert!(effects.contains(&Effect::Cancel(11)));
         assert!(effects.contains(&Effect::Quit));
+    }
+}
+
+mod inspector {
+    use super::*;
+    use crate::store::worker::{HistoryCommand, HistoryEvent};
+    use crate::tui::fixtures::inspected_state;
+
+    fn to_output(state: &mut State) {
+        state.focus = Focus::Output;
+    }
+
+    #[test]
+    fn details_map_onto_the_output_and_heat_toggles() {
+        let mut state = inspected_state(100, 30, Theme::named(ThemeName::Dark));
+        assert_eq!(state.inspector.details.len(), 12);
+        let text = state.output.text().to_owned();
+        let answers = state.inspector.spans[9].clone();
+        assert_eq!(&text[answers], " answers");
+        assert!(!state.inspector.heat);
+        update(&mut state, f(10));
+        assert!(state.inspector.heat);
+    }
+
+    #[test]
+    fn inspect_moves_over_tokens_and_forks_with_an_alternative() {
+        let mut state = inspected_state(100, 30, Theme::named(ThemeName::Dark));
+        update(&mut state, Msg::History(HistoryEvent::Began { id: 77 }));
+        to_output(&mut state);
+        update(&mut state, key(KeyCode::Char('i')));
+        assert_eq!(state.inspector.cursor, Some(11), "starts at the last token");
+        update(&mut state, key(KeyCode::Left));
+        update(&mut state, key(KeyCode::Left));
+        assert_eq!(state.inspector.cursor, Some(9));
+        update(&mut state, key(KeyCode::Down));
+        assert_eq!(state.inspector.alternative, 1);
+        let chosen = state.inspector.details[9].top[1].clone();
+        let effects = update(&mut state, key(KeyCode::Enter));
+        let fork = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Fork(fork) => Some(fork.clone()),
+                _ => None,
+            })
+            .expect("a fork is sent");
+        assert_eq!(fork.prefix, (100..109).collect::<Vec<i32>>());
+        assert_eq!(fork.token, chosen.token);
+        assert_eq!(fork.request.sampler.top_logprobs, Some(5));
+        assert_eq!(
+            state.output.text(),
+            "The lamp turns all night,\nthe sea",
+            "the kept text"
+        );
+        assert_eq!(state.inspector.details.len(), 9);
+        assert_eq!(state.inspector.cursor, None);
+        assert_eq!(state.run, RunState::Requested);
+        // Recorded as a run of its own, linked to its parent.
+        history_opened(&mut state);
+        update(&mut state, Msg::GenerationSent(2));
+        let started = RunStarted {
+            templated_prompt: String::new(),
+            template: "chatml".into(),
+            prompt_tokens: 31,
+            context_size: 4096,
+            seed: 1,
+        };
+        let effects = update(
+            &mut state,
+            Msg::Engine(EngineEvent::Started { id: 2, started }),
+        );
+        assert!(matches!(
+            effects.as_slice(),
+            [
+                Effect::History(HistoryCommand::Begin { .. }),
+                Effect::History(HistoryCommand::LinkFork {
+                    parent: 77,
+                    index: 9
+                })
+            ]
+        ));
+    }
+
+    #[test]
+    fn escape_leaves_inspect_mode_and_no_data_is_explained() {
+        let mut state = inspected_state(100, 30, Theme::named(ThemeName::Dark));
+        to_output(&mut state);
+        update(&mut state, key(KeyCode::Char('i')));
+        assert!(state.inspector.cursor.is_some());
+        assert!(update(&mut state, key(KeyCode::Esc)).is_empty());
+        assert!(state.inspector.cursor.is_none());
+        let mut empty = ready_state();
+        empty.focus = Focus::Output;
+        update(&mut empty, key(KeyCode::Char('i')));
+        assert!(empty.inspector.cursor.is_none());
+        assert!(empty.notice.unwrap().text.contains("no token data"));
     }
 }

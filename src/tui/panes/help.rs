@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
         Scope::History,
         Scope::Picker,
         Scope::Sweep,
+        Scope::Inspect,
     ] {
         lines.push(Line::from(Span::styled(
             scope.title(),

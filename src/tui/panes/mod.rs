@@ -3,6 +3,7 @@
 mod controls;
 mod help;
 mod history;
+mod inspector;
 mod output;
 mod picker;
 mod prompt;

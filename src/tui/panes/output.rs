@@ -38,8 +38,9 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
         }
         None => Line::from(" Output "),
     };
-    let block = pane_block(state, title, state.focus == Focus::Output)
-        .title_bottom(Line::from(Span::styled(position, state.theme.muted())).right_aligned());
+    let block = pane_block(state, title, state.focus == Focus::Output).title_bottom(
+        Line::from(Span::styled(position.clone(), state.theme.muted())).right_aligned(),
+    );
     frame.render_widget(block, area);
     let inside = inner(area);
     if view.text().is_empty() {
@@ -64,6 +65,73 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
         );
         return;
     }
-    let lines: Vec<Line> = view.visible_rows().map(Line::raw).collect();
+    let inspector = &state.inspector;
+    let styled = (inspector.heat || inspector.cursor.is_some()) && !inspector.spans.is_empty();
+    let lines: Vec<Line> = if styled {
+        view.visible_row_ranges()
+            .map(|row| token_spans(state, row))
+            .collect()
+    } else {
+        view.visible_rows().map(Line::raw).collect()
+    };
     frame.render_widget(Paragraph::new(lines), inside);
+    if inspector.cursor.is_some() {
+        super::inspector::draw(frame, state, inside);
+    } else if inspector.heat && !inspector.details.is_empty() {
+        // The entropy of each step along the bottom border: where the model hesitated.
+        let entropies = inspector.entropies();
+        let room = (area.width as usize).saturating_sub(position.chars().count() + 14);
+        let mut spans = vec![Span::styled(" entropy ", state.theme.muted())];
+        spans.extend(super::inspector::entropy_sparkline(
+            &entropies, room, None, state,
+        ));
+        spans.push(Span::raw(" "));
+        let bottom = Rect::new(
+            area.x + 1,
+            area.y + area.height - 1,
+            area.width.saturating_sub(2),
+            1,
+        );
+        frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
+    }
+}
+
+/// One output row cut at token boundaries, each piece styled by its token's heat, the token
+/// under the inspect cursor reversed.
+fn token_spans(state: &State, row: std::ops::Range<usize>) -> Line<'static> {
+    let text = state.output.text();
+    let inspector = &state.inspector;
+    let mut spans = Vec::new();
+    let mut at = row.start;
+    let end = row.end.min(text.len());
+    while at < end {
+        let (piece_end, style) = match inspector.token_at(at) {
+            Some(index) => {
+                let span_end = inspector.spans[index].end.min(end);
+                let detail = &inspector.details[index];
+                let mut style = if inspector.heat {
+                    state
+                        .theme
+                        .heat(crate::tui::inspector::Heat::of(detail.probability))
+                } else {
+                    ratatui::style::Style::default()
+                };
+                if inspector.cursor == Some(index) {
+                    style = state.theme.selected();
+                }
+                (span_end, style)
+            }
+            // Text past the recorded tokens (a stop string's cut, say): plain.
+            None => (end, ratatui::style::Style::default()),
+        };
+        // Cut only on character boundaries (a token may end inside a character).
+        let mut cut = piece_end.max(at + 1).min(end);
+        while cut < end && !text.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let piece = text[at..cut].trim_end_matches('\r').to_owned();
+        spans.push(Span::styled(piece, style));
+        at = cut;
+    }
+    Line::from(spans)
 }
