@@ -57,6 +57,16 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 cli::open_history(cli).as_ref(),
             )
         }
+        Some(CommandLine::Fork(args)) => {
+            refrain::logging::init(cli.verbose);
+            cli::fork(
+                args,
+                &cli.load,
+                args.sampler.to_params(),
+                cli.settled.preset.as_ref(),
+                cli::open_history(cli).as_ref(),
+            )
+        }
         Some(CommandLine::Sweep(args)) => {
             refrain::logging::init(cli.verbose);
             cli::sweep(

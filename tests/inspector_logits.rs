@@ -188,3 +188,69 @@ fn logprobs_json_follows_the_openai_shape() {
     let done: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert!(done["logprobs"].is_null());
 }
+
+#[test]
+fn fork_from_the_cli_is_recorded_with_its_parent() {
+    let Some(model_path) = common::model_path() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let refrain = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_refrain"));
+        command
+            .env("REFRAIN_DATA_DIR", dir.path())
+            .env("REFRAIN_CONFIG_DIR", dir.path())
+            .env("REFRAIN_CACHE_DIR", dir.path())
+            .arg("--model")
+            .arg(&model_path);
+        command
+    };
+    let output = refrain()
+        .args([
+            "fork",
+            "--at",
+            "2",
+            "--temperature",
+            "0",
+            "-n",
+            "12",
+            "--json",
+            "Write a line about rain.",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let parent = &value["parent"]["logprobs"]["content"];
+    let fork = &value["fork"]["logprobs"]["content"];
+    assert_eq!(fork[0]["index"], 2, "the fork's first token is token 2");
+    assert_eq!(fork[0]["token_id"], value["alternative"]["token"]);
+    assert_ne!(
+        fork[0]["token_id"], parent[2]["token_id"],
+        "another token than the written one"
+    );
+    let kept = format!(
+        "{}{}",
+        parent[0]["token"].as_str().unwrap(),
+        parent[1]["token"].as_str().unwrap()
+    );
+    assert!(value["fork"]["text"].as_str().unwrap().starts_with(&kept));
+    let fork_id = value["fork"]["run_id"].as_i64().unwrap();
+    let output = refrain()
+        .args(["history", "show", &fork_id.to_string(), "--json"])
+        .output()
+        .unwrap();
+    let run: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(run["fork"]["parent"], value["parent"]["run_id"]);
+    assert_eq!(run["fork"]["index"], 2);
+    // A fork point past the end is refused.
+    let output = refrain()
+        .args(["fork", "--at", "500", "--temperature", "0", "-n", "4", "Hi"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

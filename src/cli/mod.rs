@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod fork;
 mod history;
 mod models;
 mod run;
@@ -19,6 +20,7 @@ use crate::engine::{
 
 pub use bench::{bench, bench_inspector, bench_sweep, bench_ui};
 pub use config::{config, presets};
+pub use fork::fork;
 pub use history::{history, history_path, open_history, recording_path};
 pub use models::{devices, models};
 pub use run::run;
@@ -121,6 +123,9 @@ impl Cli {
             if let Some(CommandLine::Run(args)) = &mut self.command {
                 args.sampler.fill_from(&preset.sampler);
             }
+            if let Some(CommandLine::Fork(args)) = &mut self.command {
+                args.sampler.fill_from(&preset.sampler);
+            }
             self.settled.preset = Some(preset);
         }
         let config = &loaded.config;
@@ -148,6 +153,9 @@ impl Cli {
 pub enum CommandLine {
     /// Generate from a prompt and stream the answer to stdout (stats to stderr).
     Run(RunArgs),
+    /// Generate, then continue the response from token N with another token the model
+    /// considered there (the inspector's fork); both are recorded, the fork linked to its parent.
+    Fork(ForkArgs),
     /// One prompt, several temperatures / seeds / top-p / min-p / top-k at once (shared prompt
     /// cache, one batch per step), with diversity and sentiment per variant.
     Sweep(SweepArgs),
@@ -531,6 +539,30 @@ pub struct RunArgs {
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub logprobs: Option<u32>,
     /// Do not print stats to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ForkArgs {
+    #[command(flatten)]
+    pub input: PromptArgs,
+    /// The token (0-based) to fork at; the tokens before it are kept.
+    #[arg(long, value_name = "N")]
+    pub at: u32,
+    /// Which alternative goes there: its rank among the most likely (0 = the most likely)
+    /// [default: the most likely one other than the token written].
+    #[arg(long, value_name = "RANK")]
+    pub alternative: Option<u32>,
+    /// Alternatives to consider (and to report in --json).
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=20))]
+    pub alternatives: u32,
+    /// One JSON object: the fork point, both texts, their token probabilities and run ids.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not print the fork point and the parent's text to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
     #[command(flatten)]

@@ -363,6 +363,12 @@ impl Config {
                 args.input.template = self.studio.template.clone();
             }
         }
+        if let Some(crate::cli::CommandLine::Fork(args)) = &mut cli.command {
+            self.apply_to_sampler(&mut args.sampler);
+            if args.input.template.is_none() && !args.input.raw {
+                args.input.template = self.studio.template.clone();
+            }
+        }
         if let Some(crate::cli::CommandLine::Sweep(args)) = &mut cli.command {
             if args.input.template.is_none() && !args.input.raw {
                 args.input.template = self.studio.template.clone();
