@@ -206,7 +206,11 @@ fn studio_rate(
         message: e.to_string(),
         exit_code: 1,
     })?;
-    let id = engine.generate(request.clone());
+    // As the studio sends it: with token probabilities for the inspector, heat colouring on.
+    let mut request = request.clone();
+    request.sampler.top_logprobs = Some(crate::tui::inspector::ALTERNATIVES);
+    state.inspector.heat = true;
+    let id = engine.generate(request);
     update(&mut state, Msg::GenerationSent(id));
     let mut frames = 0;
     let mut last_draw = Instant::now();
