@@ -127,6 +127,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                     .map_err(|error| Failure::bad_input(error.message))?,
                 presets: refrain::config::presets::all().map_err(Failure::bad_input)?,
                 preset: settled.preset.clone(),
+                endpoints: settled.endpoints.clone(),
             };
             refrain::tui::run(&cli.load, &cli.sampler, &options)
         }

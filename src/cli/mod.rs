@@ -105,6 +105,8 @@ pub struct Settled {
     pub preset: Option<crate::config::presets::Preset>,
     /// The config file in effect, when there is one.
     pub config_path: Option<PathBuf>,
+    /// The config's servers: (name, url, the endpoint or why it cannot be used).
+    pub endpoints: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
 }
 
 impl Cli {
@@ -129,6 +131,14 @@ impl Cli {
             self.settled.preset = Some(preset);
         }
         let config = &loaded.config;
+        // The endpoint first: `--model` names the server's model there, and the config's
+        // local default model must not.
+        if let Some(spec) = self.load.endpoint_arg.clone() {
+            let endpoint = config
+                .endpoint(&spec, self.load.model.as_ref(), self.load.api_key_env.as_deref())
+                .map_err(Failure::bad_input)?;
+            self.load.endpoint = Some(endpoint);
+        }
         config.apply_to(self);
         let studio = &config.studio;
         self.settled.history = if self.no_history {
@@ -144,6 +154,17 @@ impl Cli {
         self.settled.sentiment = self.sentiment.or(studio.sentiment).unwrap_or_default();
         self.settled.theme = self.theme.or(studio.theme).unwrap_or_default();
         self.settled.keys = config.keys.clone();
+        self.settled.endpoints = config
+            .endpoints
+            .iter()
+            .map(|(name, endpoint)| {
+                (
+                    name.clone(),
+                    crate::engine::remote::strip_userinfo(&endpoint.url),
+                    config.endpoint(name, None, None),
+                )
+            })
+            .collect();
         self.settled.config_path = loaded.path;
         Ok(())
     }
@@ -372,10 +393,27 @@ pub struct LoadArgs {
     /// where models are discovered).
     #[arg(skip)]
     pub model_dirs: Vec<PathBuf>,
+    /// Generate on an OpenAI-compatible server: an endpoint named in the config file, or a URL
+    /// (llama-server, vLLM, Ollama: `http://host:8080/v1`). `--model` then names the server's
+    /// model [default: the first it lists].
+    #[arg(long = "endpoint", global = true, value_name = "NAME|URL", env = "REFRAIN_ENDPOINT")]
+    pub endpoint_arg: Option<String>,
+    /// The environment variable holding the endpoint's API key (the key itself never goes in
+    /// flags, files, history or logs).
+    #[arg(long, global = true, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// The endpoint resolved from `--endpoint` and the config (filled by `Cli::settle`).
+    #[arg(skip)]
+    pub endpoint: Option<crate::engine::remote::Endpoint>,
 }
 
 impl LoadArgs {
     pub fn to_options(&self) -> Result<LoadOptions, String> {
+        if let Some(endpoint) = &self.endpoint {
+            let mut options = LoadOptions::new(endpoint.public_url());
+            options.remote = Some(endpoint.clone());
+            return Ok(options);
+        }
         let model_path = crate::paths::resolve_model(self.model.as_deref(), &self.model_dirs)?;
         Ok(LoadOptions {
             model_path,
@@ -384,6 +422,7 @@ impl LoadArgs {
             batch_size: self.batch_size.unwrap_or(LoadOptions::DEFAULT_BATCH_SIZE),
             gpu_layers: self.gpu_layers.unwrap_or(GpuLayers::Count(0)),
             preflight: checker_preflight(),
+            remote: None,
         })
     }
 }
@@ -707,7 +746,10 @@ pub fn start_engine(
     ),
     Failure,
 > {
-    let (engine, mut events) = EngineHandle::spawn();
+    let (engine, mut events) = match &load.remote {
+        Some(endpoint) => EngineHandle::spawn_remote(endpoint.clone()),
+        None => EngineHandle::spawn(),
+    };
     let id = engine.load(load.clone());
     let info = wait_for_load(&mut events, id)?;
     Ok((engine, events, info))

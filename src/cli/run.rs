@@ -126,7 +126,7 @@ pub fn run(
                     result
                 }
                 EngineEvent::Failed { error, .. } => {
-                    recorder.abandoned(store, RunStatus::Failed, Some(error.to_string()))
+                    recorder.abandoned(store, RunStatus::after(error), Some(error.to_string()))
                 }
                 _ => Ok(()),
             };

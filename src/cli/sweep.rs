@@ -225,7 +225,7 @@ pub fn sweep(
                 if let Some(store) = history {
                     for recorder in &mut recorders {
                         let _ =
-                            recorder.abandoned(store, RunStatus::Failed, Some(error.to_string()));
+                            recorder.abandoned(store, RunStatus::after(&error), Some(error.to_string()));
                     }
                 }
                 return Err(error.into());

@@ -37,6 +37,24 @@ pub struct Config {
     /// Action name → the keys that replace its default keys.
     #[serde(default)]
     pub keys: BTreeMap<Action, Vec<Key>>,
+    /// Named OpenAI-compatible servers (`--endpoint NAME`).
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, EndpointConfig>,
+}
+
+/// A server refrain can generate on instead of the local engine.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// The server's root or its `/v1`: `http://gpu-box:8000/v1`.
+    pub url: String,
+    /// The model id to use [default: the first the server lists].
+    pub model: Option<String>,
+    /// The NAME of the environment variable holding the API key — never the key itself.
+    pub api_key_env: Option<String>,
+    /// Seconds of silence from the server before giving up [default: 60].
+    #[serde(default, deserialize_with = "values::timeout")]
+    pub timeout: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -350,6 +368,40 @@ impl Config {
     /// No key may end up on two actions that apply in the same place.
     fn check_keys(&self) -> Result<(), crate::tui::keymap::KeymapError> {
         crate::tui::keymap::Keymap::with_overrides(&self.keys).map(drop)
+    }
+
+    /// The endpoint `spec` names: a URL, or a name in `[endpoints]`. Flags (`--model`,
+    /// `--api-key-env`) override the named endpoint's values.
+    pub fn endpoint(
+        &self,
+        spec: &str,
+        model: Option<&PathBuf>,
+        api_key_env: Option<&str>,
+    ) -> Result<crate::engine::remote::Endpoint, String> {
+        use crate::engine::remote::Endpoint;
+        let model = model.map(|m| m.to_string_lossy().into_owned());
+        let default_timeout = std::time::Duration::from_secs(60);
+        if spec.starts_with("http://") || spec.starts_with("https://") {
+            return Endpoint::new(spec, spec, model, api_key_env, default_timeout);
+        }
+        let Some(config) = self.endpoints.get(spec) else {
+            let names: Vec<&str> = self.endpoints.keys().map(String::as_str).collect();
+            return Err(if names.is_empty() {
+                format!("no endpoint named '{spec}': give a URL, or add [endpoints.{spec}] with a url to the config file")
+            } else {
+                format!("no endpoint named '{spec}' in the config; there are: {}", names.join(", "))
+            });
+        };
+        Endpoint::new(
+            spec,
+            &config.url,
+            model.or_else(|| config.model.clone()),
+            api_key_env.or(config.api_key_env.as_deref()),
+            config
+                .timeout
+                .map(|s| std::time::Duration::from_secs(u64::from(s)))
+                .unwrap_or(default_timeout),
+        )
     }
 
     /// Fills the load, sampler and template values the command line and environment left

@@ -71,6 +71,7 @@ bounded! {
     context_size: u32 = 64, 1_048_576, true;
     threads: u32 = 1, 1024, true;
     batch_size: u32 = 1, 65536, true;
+    timeout: u32 = 1, 86400, true;
 }
 
 /// A whole number, or a word its type parses ("random", "all", "auto").

@@ -42,6 +42,15 @@ pub enum EngineError {
     Cancelled,
     #[error("the engine worker has stopped")]
     WorkerGone,
+    /// A remote server could not be used (unreachable, refused, an HTTP error with its message).
+    #[error("{reason}")]
+    Remote { reason: String },
+    /// The stream of a remote answer ended before the answer did; what arrived is kept.
+    #[error("the answer was cut off after {received} tokens: {reason}")]
+    StreamCut { received: u32, reason: String },
+    /// What this backend cannot do, said plainly.
+    #[error("{what}")]
+    Unsupported { what: String },
 }
 
 impl EngineError {
@@ -52,6 +61,8 @@ impl EngineError {
             EngineError::Decode { .. }
                 | EngineError::WorkerGone
                 | EngineError::LoadCancelled { .. }
+                | EngineError::Remote { .. }
+                | EngineError::StreamCut { .. }
         )
     }
 }

@@ -71,6 +71,9 @@ pub struct ModelInfo {
 /// Measurements of one generation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunStats {
+    /// A remote server's `system_fingerprint`, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_fingerprint: Option<String>,
     #[serde(with = "duration_ms")]
     pub load_time: Duration,
     pub prompt_tokens: u32,

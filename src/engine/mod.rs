@@ -13,6 +13,7 @@ pub mod inspect;
 mod model_info;
 pub mod offload;
 pub mod preflight;
+pub mod remote;
 mod request;
 mod sweep;
 pub mod sweep_plan;
@@ -95,6 +96,30 @@ impl EngineHandle {
         };
         let thread = std::thread::Builder::new()
             .name("refrain-engine".into())
+            .spawn(move || worker.run())
+            .ok();
+        let handle = Self {
+            commands: command_sender,
+            cancel,
+            next_id: AtomicU64::new(1),
+            thread,
+        };
+        (handle, event_receiver)
+    }
+
+    /// Starts a worker that serves the same commands from an OpenAI-compatible server.
+    pub fn spawn_remote(endpoint: remote::Endpoint) -> (Self, UnboundedReceiver<EngineEvent>) {
+        let (command_sender, command_receiver) = std::sync::mpsc::channel();
+        let (event_sender, event_receiver) = unbounded_channel();
+        let cancel = CancelFlag::default();
+        let worker = remote::RemoteWorker {
+            commands: command_receiver,
+            events: event_sender,
+            cancel: cancel.clone(),
+            endpoint,
+        };
+        let thread = std::thread::Builder::new()
+            .name("refrain-remote".into())
             .spawn(move || worker.run())
             .ok();
         let handle = Self {

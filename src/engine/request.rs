@@ -75,6 +75,8 @@ pub struct LoadOptions {
     pub batch_size: u32,
     pub gpu_layers: GpuLayers,
     pub preflight: Preflight,
+    /// Generate on this OpenAI-compatible server instead of loading `model_path` here.
+    pub remote: Option<super::remote::Endpoint>,
 }
 
 impl LoadOptions {
@@ -89,6 +91,7 @@ impl LoadOptions {
             batch_size: Self::DEFAULT_BATCH_SIZE,
             gpu_layers: GpuLayers::Count(0),
             preflight: Preflight::HeaderOnly,
+            remote: None,
         }
     }
 }

@@ -19,6 +19,16 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// How a run that ended with `error` is kept: a remote stream cut off mid-answer is
+    /// interrupted (its partial text kept), anything else failed.
+    pub fn after(error: &crate::engine::EngineError) -> Self {
+        if matches!(error, crate::engine::EngineError::StreamCut { .. }) {
+            RunStatus::Interrupted
+        } else {
+            RunStatus::Failed
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",

@@ -55,6 +55,8 @@ pub struct StudioOptions {
     pub presets: Vec<crate::config::presets::Preset>,
     /// A preset to apply at start (`--preset`).
     pub preset: Option<crate::config::presets::Preset>,
+    /// Configured servers for the model picker.
+    pub endpoints: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
 }
 
 /// Builds the opening state: sampler defaults from the flags, the model to load, or why none.
@@ -65,6 +67,7 @@ pub fn initial_state(load: &LoadArgs, sampler: &SamplerArgs, options: &StudioOpt
     state.mouse_enabled = options.mouse;
     state.keymap = options.keymap.clone();
     state.model_dirs = load.model_dirs.clone();
+    state.endpoints = options.endpoints.clone();
     if !options.presets.is_empty() {
         state.presets = options.presets.clone();
     }
@@ -121,7 +124,7 @@ async fn studio(
     if state.mouse_enabled {
         terminal::set_mouse_capture(true)?;
     }
-    let (engine, mut engine_events) = EngineHandle::spawn();
+    let mut backend = Backend::start(state.load_options.as_ref().and_then(|o| o.remote.clone()));
     let (history, mut history_events) = HistoryHandle::spawn(history_path);
     let (input_sender, mut input) = unbounded_channel();
     let background = input_sender.clone();
@@ -132,7 +135,7 @@ async fn studio(
     let size = terminal.size()?;
     update::resize(&mut state, size.width, size.height);
     let effects = update::start(&mut state);
-    run_effects(&engine, &history, &background, &mut state, effects)?;
+    run_effects(&mut backend, &history, &background, &mut state, effects)?;
     terminal.draw(|frame| panes::draw(frame, &state))?;
     let mut last_draw = Instant::now();
     let mut dirty = false;
@@ -141,7 +144,7 @@ async fn studio(
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME_INTERVAL);
         let msg = tokio::select! {
             Some(msg) = input.recv() => msg,
-            Some(event) = engine_events.recv() => Msg::Engine(event),
+            Some(event) = backend.events.recv() => Msg::Engine(event),
             Some(event) = history_events.recv() => Msg::History(event),
             _ = terminate.recv() => Msg::Terminate,
             _ = hangup.recv() => Msg::Terminate,
@@ -153,7 +156,7 @@ async fn studio(
             }
         };
         let effects = update::update(&mut state, msg);
-        run_effects(&engine, &history, &background, &mut state, effects)?;
+        run_effects(&mut backend, &history, &background, &mut state, effects)?;
         dirty = true;
         if last_draw.elapsed() >= FRAME_INTERVAL {
             terminal.draw(|frame| panes::draw(frame, &state))?;
@@ -161,7 +164,7 @@ async fn studio(
             dirty = false;
         }
     }
-    drop(engine);
+    drop(backend);
     // Waits for queued history writes (the interrupted run's partial text among them).
     drop(history);
     Ok(0)
@@ -169,16 +172,21 @@ async fn studio(
 
 /// Carries out what `update` asked for; replies (request ids) go back through `update`.
 pub fn run_effects(
-    engine: &EngineHandle,
+    backend: &mut Backend,
     history: &HistoryHandle,
     background: &UnboundedSender<Msg>,
     state: &mut State,
     effects: Vec<Effect>,
 ) -> std::io::Result<()> {
     for effect in effects {
+        let engine = &backend.engine;
         match effect {
             Effect::Load(options) => {
-                let id = engine.load(options);
+                // A model on another backend (local ↔ a server) needs that backend's worker.
+                if options.remote != backend.remote {
+                    *backend = Backend::start(options.remote.clone());
+                }
+                let id = backend.engine.load(options);
                 update::update(state, Msg::LoadSent(id));
             }
             Effect::Generate(request) => {
@@ -203,10 +211,32 @@ pub fn run_effects(
             Effect::CopyToClipboard(text) => terminal::copy_to_clipboard(&text)?,
             Effect::SetMouseCapture(enabled) => terminal::set_mouse_capture(enabled)?,
             Effect::DiscoverModels(dirs) => spawn_discovery(background.clone(), dirs),
+            Effect::DiscoverServers(servers) => spawn_server_discovery(background.clone(), servers),
             Effect::Quit => state.quit = true,
         }
     }
     Ok(())
+}
+
+/// The engine the studio talks to: the local worker, or one for a server.
+pub struct Backend {
+    pub engine: EngineHandle,
+    pub events: tokio::sync::mpsc::UnboundedReceiver<crate::engine::EngineEvent>,
+    pub remote: Option<crate::engine::remote::Endpoint>,
+}
+
+impl Backend {
+    pub fn start(remote: Option<crate::engine::remote::Endpoint>) -> Self {
+        let (engine, events) = match &remote {
+            Some(endpoint) => EngineHandle::spawn_remote(endpoint.clone()),
+            None => EngineHandle::spawn(),
+        };
+        Self {
+            engine,
+            events,
+            remote,
+        }
+    }
 }
 
 /// Model discovery walks caches on disk: never on the UI thread.
@@ -218,6 +248,34 @@ fn spawn_discovery(sender: UnboundedSender<Msg>, mut dirs: Vec<std::path::PathBu
             let sources = crate::models::discover::default_sources(&dirs);
             let found = crate::models::discover::discover(&sources);
             let _ = sender.send(Msg::ModelsFound(found));
+        })
+        .ok();
+}
+
+/// Asking servers for their models waits on the network: never on the UI thread.
+fn spawn_server_discovery(
+    sender: UnboundedSender<Msg>,
+    servers: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
+) {
+    std::thread::Builder::new()
+        .name("refrain-servers".into())
+        .spawn(move || {
+            let found = servers
+                .into_iter()
+                .map(|(name, url, endpoint)| {
+                    let models = match &endpoint {
+                        Ok(endpoint) => crate::engine::remote::models_of(endpoint),
+                        Err(why) => Err(why.clone()),
+                    };
+                    picker::ServerModels {
+                        name,
+                        url,
+                        endpoint,
+                        models,
+                    }
+                })
+                .collect();
+            let _ = sender.send(Msg::ServersFound(found));
         })
         .ok();
 }

@@ -26,6 +26,8 @@ impl PickerKind {
 pub enum Choice {
     Preset(Box<Preset>),
     Model(PathBuf),
+    /// A model on an OpenAI-compatible server.
+    Remote(Box<crate::engine::remote::Endpoint>),
     /// Listed so it is not hidden, but it cannot be loaded: the reason.
     Invalid(String),
 }
@@ -79,6 +81,16 @@ impl Picker {
         let mut picker = Self::new(PickerKind::Models, Vec::new());
         picker.searching = true;
         picker
+    }
+
+    /// More entries (the servers, after the local models).
+    pub fn add_entries(&mut self, entries: Vec<Entry>) {
+        let query = std::mem::take(&mut self.query);
+        let selected = self.selected;
+        self.entries.extend(entries);
+        self.query = query;
+        self.refilter();
+        self.selected = selected.min(self.visible.len().saturating_sub(1));
     }
 
     pub fn set_entries(&mut self, entries: Vec<Entry>) {
@@ -176,6 +188,70 @@ fn sampler_details(sampler: &crate::config::SamplerConfig) -> Vec<(String, Strin
     } else {
         vec![("sampler".to_owned(), values.join(" · "))]
     }
+}
+
+/// What one configured server offers, as discovery found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerModels {
+    pub name: String,
+    pub url: String,
+    /// The endpoint (with its key), or why it cannot be used (a missing key variable).
+    pub endpoint: Result<crate::engine::remote::Endpoint, String>,
+    /// Its model ids, or why they could not be listed.
+    pub models: Result<Vec<String>, String>,
+}
+
+/// Picker entries for servers: one per model, or one saying why the server is unusable.
+pub fn server_entries(servers: &[ServerModels], current: Option<&crate::engine::remote::Endpoint>) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for server in servers {
+        let group = "Servers (OpenAI-compatible)".to_owned();
+        let problem = match (&server.endpoint, &server.models) {
+            (Err(why), _) | (_, Err(why)) => Some(why.clone()),
+            _ => None,
+        };
+        if let Some(why) = problem {
+            entries.push(Entry {
+                name: server.name.clone(),
+                group,
+                summary: format!("unavailable: {why}"),
+                details: vec![
+                    ("url".to_owned(), server.url.clone()),
+                    ("unavailable".to_owned(), why.clone()),
+                ],
+                preview: String::new(),
+                choice: Choice::Invalid(why),
+                current: false,
+            });
+            continue;
+        }
+        let (Ok(endpoint), Ok(models)) = (&server.endpoint, &server.models) else {
+            continue;
+        };
+        for model in models {
+            let mut chosen = endpoint.clone();
+            chosen.model = Some(model.clone());
+            let is_current = current.is_some_and(|c| c.base_url == chosen.base_url && c.model.as_deref() == Some(model.as_str()));
+            entries.push(Entry {
+                name: format!("{}: {model}", server.name),
+                group: group.clone(),
+                summary: server.url.clone(),
+                details: vec![
+                    ("server".to_owned(), server.name.clone()),
+                    ("url".to_owned(), server.url.clone()),
+                    ("model".to_owned(), model.clone()),
+                    (
+                        "note".to_owned(),
+                        "generates on the server; model sentiment and forking need a local model".to_owned(),
+                    ),
+                ],
+                preview: String::new(),
+                choice: Choice::Remote(Box::new(chosen)),
+                current: is_current,
+            });
+        }
+    }
+    entries
 }
 
 /// Picker entries for discovered models, grouped by where they were found (in the order the

@@ -29,7 +29,23 @@ pub fn open_presets(state: &mut State) -> Vec<Effect> {
 pub fn open_models(state: &mut State) -> Vec<Effect> {
     state.history.open = false;
     state.picker = Some(Picker::searching_models());
-    vec![Effect::DiscoverModels(state.model_dirs.clone())]
+    let mut effects = vec![Effect::DiscoverModels(state.model_dirs.clone())];
+    if !state.endpoints.is_empty() {
+        effects.push(Effect::DiscoverServers(state.endpoints.clone()));
+    }
+    effects
+}
+
+pub fn servers_found(state: &mut State, servers: Vec<super::picker::ServerModels>) -> Vec<Effect> {
+    let current = state.load_options.as_ref().and_then(|o| o.remote.clone());
+    if let Some(picker) = state
+        .picker
+        .as_mut()
+        .filter(|p| p.kind == PickerKind::Models)
+    {
+        picker.add_entries(super::picker::server_entries(&servers, current.as_ref()));
+    }
+    Vec::new()
 }
 
 pub fn models_found(state: &mut State, found: Vec<FoundModel>) -> Vec<Effect> {
@@ -92,6 +108,10 @@ fn choose(state: &mut State) -> Vec<Effect> {
         Choice::Model(path) => {
             state.picker = None;
             switch_model(state, path)
+        }
+        Choice::Remote(endpoint) => {
+            state.picker = None;
+            switch_to_server(state, *endpoint)
         }
         Choice::Invalid(why) => {
             state.set_notice(NoticeKind::Error, format!("cannot load it: {why}"));
@@ -193,6 +213,32 @@ pub fn unfilled_blanks(state: &State) -> Vec<String> {
         .collect()
 }
 
+/// Generates on `endpoint` from now on: the local model is released (its worker ends).
+pub fn switch_to_server(state: &mut State, endpoint: crate::engine::remote::Endpoint) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if let Some(id) = state.run.id() {
+        cancel_and_close_record(state, id, &mut effects);
+    }
+    effects.extend(super::sweep_update::stop_sweep(state));
+    let mut options = LoadOptions::new(endpoint.public_url());
+    let name = format!(
+        "{}: {}",
+        endpoint.label,
+        endpoint.model.clone().unwrap_or_default()
+    );
+    options.remote = Some(endpoint);
+    state.run = super::state::RunState::Idle;
+    state.model = ModelState::Loading {
+        id: None,
+        name: name.clone(),
+        fraction: 0.0,
+    };
+    state.load_options = Some(options.clone());
+    state.set_notice(NoticeKind::Info, format!("connecting to {name}…"));
+    effects.push(Effect::Load(options));
+    effects
+}
+
 /// Releases the loaded model and loads `path` with the same settings. A run in progress is
 /// cancelled (kept in history as interrupted); the studio stays usable while it loads.
 pub fn switch_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
@@ -219,6 +265,7 @@ pub fn switch_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
         .clone()
         .unwrap_or_else(|| LoadOptions::new(path.clone()));
     options.model_path = path;
+    options.remote = None;
     if options.preflight == crate::engine::Preflight::HeaderOnly {
         options.preflight = crate::cli::checker_preflight();
     }

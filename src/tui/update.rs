@@ -34,6 +34,8 @@ pub enum Msg {
     History(HistoryEvent),
     /// Model discovery (for the model picker) finished.
     ModelsFound(Vec<crate::models::discover::FoundModel>),
+    /// The configured servers' models (for the model picker).
+    ServersFound(Vec<super::picker::ServerModels>),
     /// SIGTERM or SIGHUP: leave now, cleanly.
     Terminate,
 }
@@ -52,6 +54,8 @@ pub enum Effect {
     /// Look for models (the standard places plus these directories) off the UI thread;
     /// the answer is [`Msg::ModelsFound`].
     DiscoverModels(Vec<std::path::PathBuf>),
+    /// Ask the configured servers for their models, off the UI thread ([`Msg::ServersFound`]).
+    DiscoverServers(Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>),
     Sweep(crate::engine::SweepRequest),
     /// Stop one variant of a sweep.
     CancelVariant(RequestId, usize),
@@ -145,6 +149,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::History(event) => history_update::on_event(state, event),
         Msg::ModelsFound(found) => picker_update::models_found(state, found),
+        Msg::ServersFound(servers) => picker_update::servers_found(state, servers),
         Msg::Terminate => quit(state),
     }
 }
@@ -663,7 +668,7 @@ fn on_engine(state: &mut State, event: EngineEvent) -> Vec<Effect> {
         EngineEvent::Failed { error, .. } if Some(id) == current_run => {
             if state.history.records() {
                 effects.push(Effect::History(HistoryCommand::Abandon {
-                    status: RunStatus::Failed,
+                    status: RunStatus::after(&error),
                     error: Some(error.to_string()),
                 }));
             }

@@ -71,6 +71,9 @@ pub fn draw(frame: &mut Frame, state: &State, status_area: Rect, hints_area: Rec
 fn status_parts(state: &State) -> Vec<Part> {
     let mut parts = Vec::new();
     match &state.model {
+        ModelState::Ready(info) if info.architecture == "remote" => {
+            parts.push(part(4, format!("{} · {}", info.name, info.path.display())));
+        }
         ModelState::Ready(info) => {
             let offload = if info.gpu_layers_offloaded > 0 {
                 let per_device: Vec<String> = info
