@@ -2,13 +2,13 @@
 CARGO ?= cargo
 MODEL := models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: run test test-vulkan setup deps models lint bench bench-vs-llama-cpp eval-sentiment
+.PHONY: run test test-vulkan setup deps models llama-server lint bench bench-vs-llama-cpp eval-sentiment
 
 run: setup
 	$(CARGO) run --release --quiet -- $(ARGS)
 
-test: setup
-	$(CARGO) test --all-targets
+test: setup llama-server
+	REFRAIN_LLAMA_SERVER="$$(scripts/build-llama-server)" $(CARGO) test --all-targets
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 	$(CARGO) fmt --all -- --check
 
@@ -18,6 +18,10 @@ test-vulkan: setup
 	scripts/test-vulkan
 
 setup: deps models
+
+# llama.cpp's server, for the remote-backend tests (built once, cached in ~/.cache/refrain).
+llama-server: deps
+	@scripts/build-llama-server >/dev/null
 
 deps:
 	@scripts/install-deps

@@ -106,7 +106,11 @@ pub struct Settled {
     /// The config file in effect, when there is one.
     pub config_path: Option<PathBuf>,
     /// The config's servers: (name, url, the endpoint or why it cannot be used).
-    pub endpoints: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
+    pub endpoints: Vec<(
+        String,
+        String,
+        Result<crate::engine::remote::Endpoint, String>,
+    )>,
 }
 
 impl Cli {
@@ -135,7 +139,11 @@ impl Cli {
         // local default model must not.
         if let Some(spec) = self.load.endpoint_arg.clone() {
             let endpoint = config
-                .endpoint(&spec, self.load.model.as_ref(), self.load.api_key_env.as_deref())
+                .endpoint(
+                    &spec,
+                    self.load.model.as_ref(),
+                    self.load.api_key_env.as_deref(),
+                )
                 .map_err(Failure::bad_input)?;
             self.load.endpoint = Some(endpoint);
         }
@@ -396,7 +404,12 @@ pub struct LoadArgs {
     /// Generate on an OpenAI-compatible server: an endpoint named in the config file, or a URL
     /// (llama-server, vLLM, Ollama: `http://host:8080/v1`). `--model` then names the server's
     /// model [default: the first it lists].
-    #[arg(long = "endpoint", global = true, value_name = "NAME|URL", env = "REFRAIN_ENDPOINT")]
+    #[arg(
+        long = "endpoint",
+        global = true,
+        value_name = "NAME|URL",
+        env = "REFRAIN_ENDPOINT"
+    )]
     pub endpoint_arg: Option<String>,
     /// The environment variable holding the endpoint's API key (the key itself never goes in
     /// flags, files, history or logs).

@@ -224,8 +224,11 @@ pub fn sweep(
             EngineEvent::Failed { error, .. } => {
                 if let Some(store) = history {
                     for recorder in &mut recorders {
-                        let _ =
-                            recorder.abandoned(store, RunStatus::after(&error), Some(error.to_string()));
+                        let _ = recorder.abandoned(
+                            store,
+                            RunStatus::after(&error),
+                            Some(error.to_string()),
+                        );
                     }
                 }
                 return Err(error.into());

@@ -389,7 +389,10 @@ impl Config {
             return Err(if names.is_empty() {
                 format!("no endpoint named '{spec}': give a URL, or add [endpoints.{spec}] with a url to the config file")
             } else {
-                format!("no endpoint named '{spec}' in the config; there are: {}", names.join(", "))
+                format!(
+                    "no endpoint named '{spec}' in the config; there are: {}",
+                    names.join(", ")
+                )
             });
         };
         Endpoint::new(

@@ -264,7 +264,9 @@ fn http_error(endpoint: &Endpoint, status: u16, body: &str) -> EngineError {
         })
         .unwrap_or_else(|| body.trim().chars().take(300).collect());
     let hint = match status {
-        401 | 403 => " — check the API key (--api-key-env VAR, or api_key_env in the endpoint's config)",
+        401 | 403 => {
+            " — check the API key (--api-key-env VAR, or api_key_env in the endpoint's config)"
+        }
         404 => " — check the URL (it should reach the server's /v1) and the model id",
         429 => " — the server is rate limiting: wait, or lower the number of sweep variants",
         500..=599 => " — the server failed; its log says why",
@@ -278,7 +280,10 @@ fn http_error(endpoint: &Endpoint, status: u16, body: &str) -> EngineError {
     }
 }
 
-fn authorised(request: ureq::RequestBuilder<ureq::typestate::WithoutBody>, endpoint: &Endpoint) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+fn authorised(
+    request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+    endpoint: &Endpoint,
+) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
     match &endpoint.api_key {
         Some(key) => request.header("Authorization", format!("Bearer {key}")),
         None => request,
@@ -298,7 +303,10 @@ pub fn list_models(agent: &ureq::Agent, endpoint: &Endpoint) -> Result<Vec<Strin
         return Err(http_error(endpoint, status, &body));
     }
     let value: Value = serde_json::from_str(&body).map_err(|e| EngineError::Remote {
-        reason: format!("{} sent a model list that is not JSON: {e}", endpoint.public_url()),
+        reason: format!(
+            "{} sent a model list that is not JSON: {e}",
+            endpoint.public_url()
+        ),
     })?;
     Ok(value["data"]
         .as_array()
@@ -319,7 +327,9 @@ pub fn models_of(endpoint: &Endpoint) -> Result<Vec<String>, String> {
 fn choose_model(agent: &ureq::Agent, endpoint: &Endpoint) -> Result<String, EngineError> {
     let models = list_models(agent, endpoint)?;
     match &endpoint.model {
-        Some(wanted) if models.is_empty() || models.iter().any(|m| m == wanted) => Ok(wanted.clone()),
+        Some(wanted) if models.is_empty() || models.iter().any(|m| m == wanted) => {
+            Ok(wanted.clone())
+        }
         Some(wanted) => Err(EngineError::Remote {
             reason: format!(
                 "{} has no model '{wanted}'; it offers: {}",
@@ -327,9 +337,12 @@ fn choose_model(agent: &ureq::Agent, endpoint: &Endpoint) -> Result<String, Engi
                 models.join(", ")
             ),
         }),
-        None => models.into_iter().next().ok_or_else(|| EngineError::Remote {
-            reason: format!("{} lists no models", endpoint.public_url()),
-        }),
+        None => models
+            .into_iter()
+            .next()
+            .ok_or_else(|| EngineError::Remote {
+                reason: format!("{} lists no models", endpoint.public_url()),
+            }),
     }
 }
 
@@ -397,21 +410,33 @@ impl StreamEvent {
     fn into_engine(self, id: RequestId, variant: Option<usize>) -> EngineEvent {
         match (self, variant) {
             (StreamEvent::Started(started), _) => EngineEvent::Started { id, started },
-            (StreamEvent::Token { text, generated, elapsed }, None) => EngineEvent::Token {
+            (
+                StreamEvent::Token {
+                    text,
+                    generated,
+                    elapsed,
+                },
+                None,
+            ) => EngineEvent::Token {
                 id,
                 text,
                 generated,
                 elapsed,
             },
-            (StreamEvent::Token { text, generated, elapsed }, Some(variant)) => {
-                EngineEvent::SweepToken {
-                    id,
-                    variant,
+            (
+                StreamEvent::Token {
                     text,
                     generated,
                     elapsed,
-                }
-            }
+                },
+                Some(variant),
+            ) => EngineEvent::SweepToken {
+                id,
+                variant,
+                text,
+                generated,
+                elapsed,
+            },
             (StreamEvent::Detail(detail), _) => EngineEvent::TokenDetail { id, detail },
         }
     }
@@ -484,7 +509,11 @@ pub fn generate(
         let line = match lines.recv_timeout(Duration::from_millis(50)) {
             Ok(Ok(line)) => line,
             Ok(Err(error)) => {
-                return cut(generated, &text, format!("reading the stream failed: {error}"));
+                return cut(
+                    generated,
+                    &text,
+                    format!("reading the stream failed: {error}"),
+                );
             }
             Err(RecvTimeoutError::Timeout) => {
                 if last_heard.elapsed() > endpoint.timeout {
@@ -517,7 +546,10 @@ pub fn generate(
             continue;
         };
         if let Some(error) = chunk.get("error") {
-            let message = error["message"].as_str().unwrap_or("unknown error").to_owned();
+            let message = error["message"]
+                .as_str()
+                .unwrap_or("unknown error")
+                .to_owned();
             return cut(generated, &text, format!("the server reported: {message}"));
         }
         if let Some(fingerprint) = chunk["system_fingerprint"].as_str() {
@@ -628,7 +660,12 @@ fn logprob_details(choice: &Value, generated: u32) -> Vec<TokenDetail> {
 fn bytes_of(value: &Value, text: &str) -> Vec<u8> {
     value["bytes"]
         .as_array()
-        .map(|b| b.iter().filter_map(|x| x.as_u64()).map(|x| x as u8).collect())
+        .map(|b| {
+            b.iter()
+                .filter_map(|x| x.as_u64())
+                .map(|x| x as u8)
+                .collect()
+        })
         .unwrap_or_else(|| text.as_bytes().to_vec())
 }
 
@@ -713,10 +750,7 @@ fn sweep(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().ok())
-            .collect()
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     if let Some((_, Err(error))) = results
         .iter()
@@ -745,8 +779,14 @@ mod tests {
 
     #[test]
     fn urls_are_normalised_and_credentials_never_shown() {
-        let e = Endpoint::new("x", "http://u:secret@h:8080/", None, None, Duration::from_secs(5))
-            .unwrap();
+        let e = Endpoint::new(
+            "x",
+            "http://u:secret@h:8080/",
+            None,
+            None,
+            Duration::from_secs(5),
+        )
+        .unwrap();
         assert_eq!(e.base_url, "http://u:secret@h:8080/v1");
         assert_eq!(e.public_url(), "http://h:8080/v1");
         assert!(Endpoint::new("x", "ftp://h", None, None, Duration::ZERO).is_err());
@@ -760,18 +800,30 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{e:?}").contains("sk-very-secret"));
-        let missing = Endpoint::new("x", "https://h", None, Some("REFRAIN_NO_SUCH_VAR"), Duration::ZERO);
+        let missing = Endpoint::new(
+            "x",
+            "https://h",
+            None,
+            Some("REFRAIN_NO_SUCH_VAR"),
+            Duration::ZERO,
+        );
         assert!(missing.unwrap_err().contains("REFRAIN_NO_SUCH_VAR"));
     }
 
     #[test]
     fn error_bodies_become_messages_with_hints() {
         let e = Endpoint::new("x", "http://h", None, None, Duration::ZERO).unwrap();
-        let error = http_error(&e, 401, r#"{"error":{"message":"Invalid API Key","type":"authentication_error"}}"#);
+        let error = http_error(
+            &e,
+            401,
+            r#"{"error":{"message":"Invalid API Key","type":"authentication_error"}}"#,
+        );
         let text = error.to_string();
         assert!(text.contains("HTTP 401: Invalid API Key"), "{text}");
         assert!(text.contains("API key"), "{text}");
-        assert!(http_error(&e, 500, "boom").to_string().contains("HTTP 500: boom"));
+        assert!(http_error(&e, 500, "boom")
+            .to_string()
+            .contains("HTTP 500: boom"));
     }
 
     #[test]

@@ -56,7 +56,11 @@ pub struct StudioOptions {
     /// A preset to apply at start (`--preset`).
     pub preset: Option<crate::config::presets::Preset>,
     /// Configured servers for the model picker.
-    pub endpoints: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
+    pub endpoints: Vec<(
+        String,
+        String,
+        Result<crate::engine::remote::Endpoint, String>,
+    )>,
 }
 
 /// Builds the opening state: sampler defaults from the flags, the model to load, or why none.
@@ -255,7 +259,11 @@ fn spawn_discovery(sender: UnboundedSender<Msg>, mut dirs: Vec<std::path::PathBu
 /// Asking servers for their models waits on the network: never on the UI thread.
 fn spawn_server_discovery(
     sender: UnboundedSender<Msg>,
-    servers: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
+    servers: Vec<(
+        String,
+        String,
+        Result<crate::engine::remote::Endpoint, String>,
+    )>,
 ) {
     std::thread::Builder::new()
         .name("refrain-servers".into())

@@ -202,7 +202,10 @@ pub struct ServerModels {
 }
 
 /// Picker entries for servers: one per model, or one saying why the server is unusable.
-pub fn server_entries(servers: &[ServerModels], current: Option<&crate::engine::remote::Endpoint>) -> Vec<Entry> {
+pub fn server_entries(
+    servers: &[ServerModels],
+    current: Option<&crate::engine::remote::Endpoint>,
+) -> Vec<Entry> {
     let mut entries = Vec::new();
     for server in servers {
         let group = "Servers (OpenAI-compatible)".to_owned();
@@ -231,7 +234,9 @@ pub fn server_entries(servers: &[ServerModels], current: Option<&crate::engine::
         for model in models {
             let mut chosen = endpoint.clone();
             chosen.model = Some(model.clone());
-            let is_current = current.is_some_and(|c| c.base_url == chosen.base_url && c.model.as_deref() == Some(model.as_str()));
+            let is_current = current.is_some_and(|c| {
+                c.base_url == chosen.base_url && c.model.as_deref() == Some(model.as_str())
+            });
             entries.push(Entry {
                 name: format!("{}: {model}", server.name),
                 group: group.clone(),
@@ -242,7 +247,8 @@ pub fn server_entries(servers: &[ServerModels], current: Option<&crate::engine::
                     ("model".to_owned(), model.clone()),
                     (
                         "note".to_owned(),
-                        "generates on the server; model sentiment and forking need a local model".to_owned(),
+                        "generates on the server; model sentiment and forking need a local model"
+                            .to_owned(),
                     ),
                 ],
                 preview: String::new(),

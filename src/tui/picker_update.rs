@@ -214,7 +214,10 @@ pub fn unfilled_blanks(state: &State) -> Vec<String> {
 }
 
 /// Generates on `endpoint` from now on: the local model is released (its worker ends).
-pub fn switch_to_server(state: &mut State, endpoint: crate::engine::remote::Endpoint) -> Vec<Effect> {
+pub fn switch_to_server(
+    state: &mut State,
+    endpoint: crate::engine::remote::Endpoint,
+) -> Vec<Effect> {
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
         cancel_and_close_record(state, id, &mut effects);

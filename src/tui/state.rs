@@ -160,7 +160,11 @@ pub struct State {
     /// The history id of the run on screen, when known (a fork links to it).
     pub shown_run_id: Option<i64>,
     /// Configured servers: (name, url, the endpoint or why it is unusable).
-    pub endpoints: Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>,
+    pub endpoints: Vec<(
+        String,
+        String,
+        Result<crate::engine::remote::Endpoint, String>,
+    )>,
     /// A fork just sent: its parent run and token index, linked once it is recorded.
     pub pending_fork: Option<(Option<i64>, u32)>,
     pub quit: bool,

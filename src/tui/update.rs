@@ -55,7 +55,13 @@ pub enum Effect {
     /// the answer is [`Msg::ModelsFound`].
     DiscoverModels(Vec<std::path::PathBuf>),
     /// Ask the configured servers for their models, off the UI thread ([`Msg::ServersFound`]).
-    DiscoverServers(Vec<(String, String, Result<crate::engine::remote::Endpoint, String>)>),
+    DiscoverServers(
+        Vec<(
+            String,
+            String,
+            Result<crate::engine::remote::Endpoint, String>,
+        )>,
+    ),
     Sweep(crate::engine::SweepRequest),
     /// Stop one variant of a sweep.
     CancelVariant(RequestId, usize),
