@@ -221,7 +221,7 @@ fn cancel_stops_the_stream_at_once_and_a_sweep_of_twins_matches() {
         prompt: common::chat("Write one line about rain."),
         variants: vec![common::greedy(20), common::greedy(20)],
     });
-    let mut texts = vec![String::new(), String::new()];
+    let mut texts = [String::new(), String::new()];
     loop {
         match common::recv(&mut events) {
             EngineEvent::SweepVariantFinished {

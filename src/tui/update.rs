@@ -74,9 +74,13 @@ pub enum Effect {
 pub fn start(state: &mut State) -> Vec<Effect> {
     match state.load_options.clone() {
         Some(options) => {
+            let name = match &options.remote {
+                Some(endpoint) => format!("{} (connecting)", endpoint.public_url()),
+                None => file_name(&options.model_path),
+            };
             state.model = ModelState::Loading {
                 id: None,
-                name: file_name(&options.model_path),
+                name,
                 fraction: 0.0,
             };
             vec![Effect::Load(options)]
