@@ -325,24 +325,45 @@ fn killing_the_server_mid_stream_keeps_an_interrupted_run_with_its_text() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let child = refrain(dir.path())
+    let mut child = refrain(dir.path())
         .args([
             "--endpoint",
             &server.url,
             "run",
             "--json",
+            "--raw",
             "--temperature",
             "0",
         ])
-        .args(["-n", "2000", "Count from one to one thousand in words."])
+        .args(["-n", "100000", "1, 2, 3, 4,"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Let some tokens arrive, then kill the server.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Wait until tokens stream, then kill the server under it.
+    let stdout = child.stdout.take().unwrap();
+    let (seen, streaming) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut tokens = 0;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("\"type\":\"token\"") {
+                tokens += 1;
+                if tokens == 20 {
+                    let _ = seen.send(());
+                }
+            }
+        }
+    });
+    streaming
+        .recv_timeout(Duration::from_secs(60))
+        .expect("tokens streamed");
     let _ = server.child.kill();
     let output = child.wait_with_output().unwrap();
+    let _ = reader.join();
     assert_ne!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cut off after"), "{stderr}");
