@@ -101,14 +101,10 @@ fn table_row(info: &ModelInfo, row: &BenchRow) -> String {
 const UI_BENCH_PROMPT: &str =
     "Write a long song about a lighthouse keeper, with verses and a chorus.";
 
-/// `refrain bench --ui`: the same generation with and without the studio's update + draw loop
-/// running beside it. Reports the engine's decode rate and the rate the UI saw.
-pub fn bench_ui(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
+/// The long, seeded request the studio and inspector comparisons generate from.
+fn song_request(args: &BenchArgs) -> crate::engine::GenerateRequest {
     use crate::engine::{GenerateRequest, Prompt, SamplerParams};
-
-    let options = load.to_options().map_err(Failure::bad_input)?;
-    let (engine, mut events, info) = start_engine(&options)?;
-    let request = GenerateRequest {
+    GenerateRequest {
         prompt: Prompt::Chat {
             system: None,
             user: UI_BENCH_PROMPT.into(),
@@ -119,7 +115,15 @@ pub fn bench_ui(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
             max_tokens: args.generate_tokens.max(16),
             ..SamplerParams::default()
         },
-    };
+    }
+}
+
+/// `refrain bench --ui`: the same generation with and without the studio's update + draw loop
+/// running beside it. Reports the engine's decode rate and the rate the UI saw.
+pub fn bench_ui(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
+    let options = load.to_options().map_err(Failure::bad_input)?;
+    let (engine, mut events, info) = start_engine(&options)?;
+    let request = song_request(args);
     let mut plain = Vec::new();
     let mut studio = Vec::new();
     let mut frames = 0usize;
@@ -353,22 +357,9 @@ pub fn bench_sweep(args: &BenchArgs, ways: usize, load: &LoadArgs) -> Result<i32
 /// `refrain bench --inspector`: the cost of the token inspector (probabilities, 5 alternatives,
 /// entropy and stage counts for every token) on generation speed.
 pub fn bench_inspector(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
-    use crate::engine::{GenerateRequest, Prompt, SamplerParams};
-
     let options = load.to_options().map_err(Failure::bad_input)?;
     let (engine, mut events, info) = start_engine(&options)?;
-    let plain = GenerateRequest {
-        prompt: Prompt::Chat {
-            system: None,
-            user: UI_BENCH_PROMPT.into(),
-            template: None,
-        },
-        sampler: SamplerParams {
-            seed: Some(7),
-            max_tokens: args.generate_tokens.max(16),
-            ..SamplerParams::default()
-        },
-    };
+    let plain = song_request(args);
     let mut inspected = plain.clone();
     inspected.sampler.top_logprobs = Some(5);
     let (mut without, mut with) = (Vec::new(), Vec::new());

@@ -52,11 +52,7 @@ fn run_from(
     let sampler_params = &request.sampler;
     validate(sampler_params)?;
     let model = session.model;
-    let (templated_prompt, template) = render_prompt(model, &request.prompt)?;
-    let tokens = tokenize(model, &templated_prompt, &request.prompt);
-    if tokens.is_empty() {
-        return Err(EngineError::EmptyPrompt);
-    }
+    let (templated_prompt, template, tokens) = prepare_prompt(model, &request.prompt)?;
     let context_size = session.context.n_ctx();
     let prompt_tokens = tokens.len() as u32;
     // A fork reads the kept part of the earlier response as if it were prompt.
@@ -315,6 +311,19 @@ fn add(
         .map_err(|error| EngineError::Decode {
             reason: error.to_string(),
         })
+}
+
+/// The prompt rendered through its template, and its tokens (never empty).
+pub(super) fn prepare_prompt(
+    model: &LlamaModel,
+    prompt: &Prompt,
+) -> Result<(String, String, Vec<LlamaToken>), EngineError> {
+    let (templated, template) = render_prompt(model, prompt)?;
+    let tokens = tokenize(model, &templated, prompt);
+    if tokens.is_empty() {
+        return Err(EngineError::EmptyPrompt);
+    }
+    Ok((templated, template, tokens))
 }
 
 /// Tokenizes the rendered prompt. The BOS token is added only when the vocabulary wants one and

@@ -86,41 +86,45 @@ pub struct EngineHandle {
 impl EngineHandle {
     /// Starts the worker thread; events arrive on the returned receiver.
     pub fn spawn() -> (Self, UnboundedReceiver<EngineEvent>) {
-        let (command_sender, command_receiver) = std::sync::mpsc::channel();
-        let (event_sender, event_receiver) = unbounded_channel();
-        let cancel = CancelFlag::default();
-        let worker = Worker {
-            commands: command_receiver,
-            events: event_sender,
-            cancel: cancel.clone(),
-        };
-        let thread = std::thread::Builder::new()
-            .name("refrain-engine".into())
-            .spawn(move || worker.run())
-            .ok();
-        let handle = Self {
-            commands: command_sender,
-            cancel,
-            next_id: AtomicU64::new(1),
-            thread,
-        };
-        (handle, event_receiver)
+        Self::spawn_worker("refrain-engine", |commands, events, cancel| {
+            let worker = Worker {
+                commands,
+                events,
+                cancel,
+            };
+            move || worker.run()
+        })
     }
 
     /// Starts a worker that serves the same commands from an OpenAI-compatible server.
     pub fn spawn_remote(endpoint: remote::Endpoint) -> (Self, UnboundedReceiver<EngineEvent>) {
+        Self::spawn_worker("refrain-remote", |commands, events, cancel| {
+            let worker = remote::RemoteWorker {
+                commands,
+                events,
+                cancel,
+                endpoint,
+            };
+            move || worker.run()
+        })
+    }
+
+    /// The channels and cancel flag every worker gets, and its thread.
+    fn spawn_worker<W: FnOnce() + Send + 'static>(
+        name: &str,
+        make: impl FnOnce(
+            std::sync::mpsc::Receiver<Command>,
+            tokio::sync::mpsc::UnboundedSender<EngineEvent>,
+            CancelFlag,
+        ) -> W,
+    ) -> (Self, UnboundedReceiver<EngineEvent>) {
         let (command_sender, command_receiver) = std::sync::mpsc::channel();
         let (event_sender, event_receiver) = unbounded_channel();
         let cancel = CancelFlag::default();
-        let worker = remote::RemoteWorker {
-            commands: command_receiver,
-            events: event_sender,
-            cancel: cancel.clone(),
-            endpoint,
-        };
+        let work = make(command_receiver, event_sender, cancel.clone());
         let thread = std::thread::Builder::new()
-            .name("refrain-remote".into())
-            .spawn(move || worker.run())
+            .name(name.into())
+            .spawn(work)
             .ok();
         let handle = Self {
             commands: command_sender,

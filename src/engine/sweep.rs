@@ -11,9 +11,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::error::EngineError;
 use super::events::{EngineEvent, RunFinished, RunStarted, RunStats, StopReason, SweepSummary};
-use super::generate::{build_sampler, per_second, random_seed, tokenize, validate};
+use super::generate::{build_sampler, per_second, prepare_prompt, random_seed, validate};
 use super::request::{RequestId, SweepRequest, MAX_SWEEP_VARIANTS};
-use super::template::render_prompt;
 use super::text_stream::{StopMatcher, StopScan, Utf8Stream};
 use super::worker::{CancelFlag, Session};
 
@@ -54,11 +53,7 @@ pub fn run(
         validate(params)?;
     }
     let model = session.model;
-    let (templated_prompt, template) = render_prompt(model, &request.prompt)?;
-    let tokens = tokenize(model, &templated_prompt, &request.prompt);
-    if tokens.is_empty() {
-        return Err(EngineError::EmptyPrompt);
-    }
+    let (templated_prompt, template, tokens) = prepare_prompt(model, &request.prompt)?;
     let context_size = session.context.n_ctx();
     let prompt_tokens = tokens.len() as u32;
     // The variants share the cache: the prompt plus one token each must fit.
