@@ -405,3 +405,43 @@ fn an_unreachable_server_fails_fast_and_clearly() {
     assert!(stderr.contains("cannot reach"), "{stderr}");
     assert!(stderr.contains("connection refused"), "{stderr}");
 }
+
+/// A server that accepts the connection and then says nothing: the endpoint's timeout ends
+/// the wait with a message, not a hang. (A listening socket, not llama-server: no real
+/// server can be told to stall.)
+#[test]
+fn a_silent_server_times_out_with_a_message() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let endpoint = Endpoint::new(
+        "silent",
+        &format!("http://127.0.0.1:{port}"),
+        Some("m".into()),
+        None,
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let (engine, mut events) = EngineHandle::spawn_remote(endpoint.clone());
+    let mut options = LoadOptions::new(endpoint.public_url());
+    options.remote = Some(endpoint);
+    let started = Instant::now();
+    let id = engine.load(options);
+    loop {
+        match common::recv(&mut events) {
+            EngineEvent::Failed { id: got, error } if got == id => {
+                let text = error.to_string();
+                assert!(text.contains("did not answer within 1 s"), "{text}");
+                break;
+            }
+            EngineEvent::Loaded { .. } => panic!("a silent server cannot load"),
+            _ => {}
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -109,10 +109,12 @@ pub fn strip_userinfo(url: &str) -> String {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// Connects within [`CONNECT_TIMEOUT`]; waits for a response's headers as long as the endpoint
+/// allows silence (the body's silences are watched by the stream reader).
+fn agent(endpoint: &Endpoint) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_connect(Some(CONNECT_TIMEOUT))
-        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .timeout_recv_response(Some(endpoint.timeout))
         .http_status_as_error(false)
         .build()
         .into()
@@ -132,7 +134,7 @@ impl RemoteWorker {
     }
 
     pub fn run(self) {
-        let agent = agent();
+        let agent = agent(&self.endpoint);
         let mut model: Option<String> = None;
         let mut info: Option<ModelInfo> = None;
         while let Ok(command) = self.commands.recv() {
@@ -245,7 +247,10 @@ fn request_error(endpoint: &Endpoint, error: ureq::Error) -> EngineError {
     } else if matches!(error, ureq::Error::HostNotFound) || text.contains("resolve") {
         format!("cannot reach {url}: the host name does not resolve (DNS)")
     } else if matches!(error, ureq::Error::Timeout(_)) {
-        format!("cannot reach {url}: no answer within the time allowed")
+        format!(
+            "{url} did not answer within {} s (the endpoint's timeout)",
+            endpoint.timeout.as_secs()
+        )
     } else {
         format!("cannot reach {url}: {text}")
     };
@@ -321,7 +326,7 @@ pub fn list_models(agent: &ureq::Agent, endpoint: &Endpoint) -> Result<Vec<Strin
 
 /// The models of `endpoint`, for the studio's picker (a short wait at most).
 pub fn models_of(endpoint: &Endpoint) -> Result<Vec<String>, String> {
-    list_models(&agent(), endpoint).map_err(|e| e.to_string())
+    list_models(&agent(endpoint), endpoint).map_err(|e| e.to_string())
 }
 
 fn choose_model(agent: &ureq::Agent, endpoint: &Endpoint) -> Result<String, EngineError> {
