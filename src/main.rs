@@ -97,6 +97,10 @@ fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             refrain::logging::init(cli.verbose);
             cli::devices(*json, &cli.load)
         }
+        Some(CommandLine::Models { json, .. }) if cli.load.endpoint.is_some() => {
+            let endpoint = cli.load.endpoint.as_ref().expect("checked");
+            cli::server_models(endpoint, *json)
+        }
         Some(CommandLine::Models { dirs, json, .. }) => {
             let mut dirs = dirs.clone();
             dirs.extend(cli.load.model_dirs.iter().cloned());

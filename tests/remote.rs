@@ -183,6 +183,13 @@ fn run_streams_greedy_is_repeatable_and_history_records_the_endpoint() {
     assert_eq!(record["model_path"], format!("{}/v1", server.url));
     assert!(!record["model_name"].as_str().unwrap().is_empty());
     assert_eq!(record["status"], "finished");
+    // `models` lists what the server offers.
+    let output = refrain(dir.path())
+        .args(["--endpoint", &server.url, "models", "--json"])
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed[0]["name"], record["model_name"]);
 }
 
 #[test]

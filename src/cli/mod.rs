@@ -22,7 +22,7 @@ pub use bench::{bench, bench_inspector, bench_sweep, bench_ui};
 pub use config::{config, presets};
 pub use fork::fork;
 pub use history::{history, history_path, open_history, recording_path};
-pub use models::{devices, models};
+pub use models::{devices, models, server_models};
 pub use run::run;
 pub use sentiment::{eval_sentiment, sentiment};
 pub use sweep::{planned, sweep};

@@ -147,3 +147,26 @@ pub fn devices(as_json: bool, load: &super::LoadArgs) -> Result<i32, Failure> {
     }
     Ok(0)
 }
+
+/// `refrain --endpoint NAME|URL models`: the models the server offers (`/v1/models`).
+pub fn server_models(
+    endpoint: &crate::engine::remote::Endpoint,
+    as_json: bool,
+) -> Result<i32, Failure> {
+    let models = crate::engine::remote::models_of(endpoint).map_err(|message| Failure {
+        message,
+        exit_code: 1,
+    })?;
+    if as_json {
+        let rows: Vec<_> = models
+            .iter()
+            .map(|id| json!({"name": id, "endpoint": endpoint.public_url(), "source": "server"}))
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+    } else {
+        for id in &models {
+            println!("{id}  ({})", endpoint.public_url());
+        }
+    }
+    Ok(0)
+}
