@@ -37,7 +37,7 @@ lint:
 
 bench: setup
 	$(CARGO) run --release --quiet -- bench
-	$(CARGO) bench --bench draw --bench sentiment --bench history
+	$(CARGO) bench --bench draw --bench sentiment --bench history --bench inspector
 
 bench-vs-llama-cpp: setup
 	scripts/bench-vs-llama-cpp

@@ -104,7 +104,7 @@ fn chosen_probabilities_match_a_softmax_of_the_raw_logits() {
         let logprob = entry["logprob"].as_f64().unwrap();
         assert!((logprob - expected.ln()).abs() < 1e-3);
         // Nothing is truncated, so the sampler drew from this same distribution.
-        assert!((entry["sampler_probability"].as_f64().unwrap() - reported).abs() < 1e-6);
+        assert!((entry["sampler_probability"].as_f64().unwrap() - reported).abs() < 1e-5);
         batch.clear();
         batch
             .add(LlamaToken(chosen as i32), position, &[0], true)
