@@ -391,6 +391,9 @@ fn keep(state: &mut State) -> Vec<Effect> {
     state.sentiment.reset();
     state.sentiment.push(&finished.text);
     state.sentiment.lexicon.finish();
+    // The variant's run is recorded already; a model readout now would have no run to go to.
+    state.sentiment.model = super::sentiment::ModelReadout::None;
+    state.inspector.clear();
     if let Some(prompt) = state.sweep_prompt.clone() {
         state.last_request = Some(GenerateRequest { prompt, sampler });
     }
@@ -398,8 +401,10 @@ fn keep(state: &mut State) -> Vec<Effect> {
     state.set_notice(
         NoticeKind::Info,
         format!(
-            "kept variant {index} ({label}, seed {}): its settings are in the controls",
-            finished.seed
+            "kept variant {index} ({label}, seed {}): its settings are in the controls \
+             ({} regenerates it exactly, with token data to inspect)",
+            finished.seed,
+            state.keymap.first_key(Action::Regenerate)
         ),
     );
     Vec::new()
