@@ -1209,6 +1209,11 @@ mod sweep {
             Some(42),
             "the seed is fixed to the kept one"
         );
+        assert_eq!(
+            state.sentiment.model,
+            crate::tui::sentiment::ModelReadout::None,
+            "no model readout that would have no run to be recorded with"
+        );
         let regenerate = update(&mut state, ctrl('g'));
         assert!(matches!(
             regenerate.as_slice(),
