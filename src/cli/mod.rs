@@ -126,11 +126,8 @@ impl Cli {
                 .clone();
             // A preset sits between the environment and the config file.
             self.sampler.fill_from(&preset.sampler);
-            if let Some(CommandLine::Run(args)) = &mut self.command {
-                args.sampler.fill_from(&preset.sampler);
-            }
-            if let Some(CommandLine::Fork(args)) = &mut self.command {
-                args.sampler.fill_from(&preset.sampler);
+            if let Some(sampler) = self.command.as_mut().and_then(CommandLine::sampler_mut) {
+                sampler.fill_from(&preset.sampler);
             }
             self.settled.preset = Some(preset);
         }
@@ -223,6 +220,27 @@ pub enum CommandLine {
     /// Check that a model file can be read (used in a child process before loading).
     #[command(hide = true)]
     CheckModel { path: PathBuf },
+}
+
+impl CommandLine {
+    /// The subcommand's own sampler flags (`run`, `fork`), which the preset and config fill.
+    pub fn sampler_mut(&mut self) -> Option<&mut SamplerArgs> {
+        match self {
+            CommandLine::Run(args) => Some(&mut args.sampler),
+            CommandLine::Fork(args) => Some(&mut args.sampler),
+            _ => None,
+        }
+    }
+
+    /// The subcommand's prompt flags (`run`, `fork`, `sweep`).
+    pub fn prompt_mut(&mut self) -> Option<&mut PromptArgs> {
+        match self {
+            CommandLine::Run(args) => Some(&mut args.input),
+            CommandLine::Fork(args) => Some(&mut args.input),
+            CommandLine::Sweep(args) => Some(&mut args.input),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]

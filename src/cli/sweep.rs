@@ -53,7 +53,6 @@ pub fn sweep(
     history: Option<&Store>,
 ) -> Result<i32, Failure> {
     let variants = planned(args, base).map_err(Failure::bad_input)?;
-    let axes: Vec<SweepAxis> = axes_of(&variants);
     let prompt = build_prompt(&args.input, preset)?;
     let options = load.to_options().map_err(Failure::bad_input)?;
     let (engine, mut events, info) = start_engine(&options)?;
@@ -76,7 +75,7 @@ pub fn sweep(
         match event {
             EngineEvent::SweepStarted { started, seeds, .. } => {
                 let Some(store) = history else { continue };
-                match store.begin_sweep(&varied(&axes)) {
+                match store.begin_sweep(&varied(&variants)) {
                     Ok(new_sweep) => sweep_id = Some(new_sweep),
                     Err(error) => warn(error),
                 }
@@ -177,7 +176,7 @@ pub fn sweep(
                         json!({
                             "type": "summary",
                             "sweep_id": sweep_id,
-                            "varied": varied(&axes),
+                            "varied": varied(&variants),
                             "model": info.name,
                             "prompt_tokens": summary.prompt_tokens,
                             "prompt_eval_ms": summary.prompt_eval_time.as_secs_f64() * 1000.0,
@@ -237,24 +236,6 @@ pub fn sweep(
         }
     }
     Err(crate::engine::EngineError::WorkerGone.into())
-}
-
-/// The axes the planned variants differ along, recovered from their settings.
-fn axes_of(variants: &[PlannedVariant]) -> Vec<SweepAxis> {
-    let mut axes: Vec<SweepAxis> = Vec::new();
-    for variant in variants {
-        for (param, value) in &variant.settings {
-            match axes.iter_mut().find(|a| a.param == *param) {
-                Some(axis) if !axis.values.contains(value) => axis.values.push(*value),
-                Some(_) => {}
-                None => axes.push(SweepAxis {
-                    param: *param,
-                    values: vec![*value],
-                }),
-            }
-        }
-    }
-    axes
 }
 
 /// Per-variant numbers and the pairwise overlap, for stderr.

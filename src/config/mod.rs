@@ -412,21 +412,14 @@ impl Config {
     pub fn apply_to(&self, cli: &mut crate::cli::Cli) {
         self.apply_to_load(&mut cli.load);
         self.apply_to_sampler(&mut cli.sampler);
-        if let Some(crate::cli::CommandLine::Run(args)) = &mut cli.command {
-            self.apply_to_sampler(&mut args.sampler);
-            if args.input.template.is_none() && !args.input.raw {
-                args.input.template = self.studio.template.clone();
+        if let Some(command) = &mut cli.command {
+            if let Some(sampler) = command.sampler_mut() {
+                self.apply_to_sampler(sampler);
             }
-        }
-        if let Some(crate::cli::CommandLine::Fork(args)) = &mut cli.command {
-            self.apply_to_sampler(&mut args.sampler);
-            if args.input.template.is_none() && !args.input.raw {
-                args.input.template = self.studio.template.clone();
-            }
-        }
-        if let Some(crate::cli::CommandLine::Sweep(args)) = &mut cli.command {
-            if args.input.template.is_none() && !args.input.raw {
-                args.input.template = self.studio.template.clone();
+            if let Some(input) = command.prompt_mut() {
+                if input.template.is_none() && !input.raw {
+                    input.template = self.studio.template.clone();
+                }
             }
         }
         if cli.template.is_none() {

@@ -98,7 +98,6 @@ fn run_from(
     };
 
     let prompt_started = Instant::now();
-    let batch_size = session.context.n_batch() as usize;
     // Reuse the cache when it holds exactly this prompt and prefix (a fork of the last run):
     // drop what follows and re-read only the last kept token, for its logits.
     let reusable = fork.is_some()
@@ -115,25 +114,11 @@ fn run_from(
         (&full[..], 0)
     };
     session.cached.clear();
-    let read_end = position as usize + to_read.len();
-    for chunk in to_read.chunks(batch_size) {
-        if cancel.is_cancelled(id) {
-            stats.prompt_eval_time = prompt_started.elapsed();
-            return Ok(finish(text, StopReason::Cancelled, stats));
-        }
-        session.batch.clear();
-        for token in chunk {
-            let is_last = position as usize == read_end - 1;
-            add(&mut session.batch, *token, position, is_last)?;
-            position += 1;
-        }
-        session
-            .context
-            .decode(&mut session.batch)
-            .map_err(|error| EngineError::Decode {
-                reason: format!("while reading the prompt: {error}"),
-            })?;
+    if !read_tokens(session, to_read, position, || cancel.is_cancelled(id))? {
+        stats.prompt_eval_time = prompt_started.elapsed();
+        return Ok(finish(text, StopReason::Cancelled, stats));
     }
+    position += to_read.len() as i32;
     stats.prompt_eval_time = prompt_started.elapsed();
     stats.prompt_tokens_per_second = per_second(prompt_tokens, stats.prompt_eval_time);
 
@@ -298,6 +283,40 @@ fn detail(
         top,
         stages: numbers.stages,
     }
+}
+
+/// Decodes `tokens` into sequence 0 from `position`, a batch at a time, with logits for the
+/// last one only; `false` when `cancelled` said so between batches.
+pub(super) fn read_tokens(
+    session: &mut Session<'_>,
+    tokens: &[LlamaToken],
+    mut position: i32,
+    cancelled: impl Fn() -> bool,
+) -> Result<bool, EngineError> {
+    let batch_size = session.context.n_batch() as usize;
+    let end = position as usize + tokens.len();
+    for chunk in tokens.chunks(batch_size) {
+        if cancelled() {
+            return Ok(false);
+        }
+        session.batch.clear();
+        for token in chunk {
+            add(
+                &mut session.batch,
+                *token,
+                position,
+                position as usize == end - 1,
+            )?;
+            position += 1;
+        }
+        session
+            .context
+            .decode(&mut session.batch)
+            .map_err(|error| EngineError::Decode {
+                reason: format!("while reading the prompt: {error}"),
+            })?;
+    }
+    Ok(true)
 }
 
 fn add(

@@ -514,17 +514,12 @@ pub fn generate(
         let line = match lines.recv_timeout(Duration::from_millis(50)) {
             Ok(Ok(line)) => line,
             Ok(Err(error)) => {
-                return cut(
-                    generated,
-                    &text,
-                    format!("reading the stream failed: {error}"),
-                );
+                return cut(generated, format!("reading the stream failed: {error}"));
             }
             Err(RecvTimeoutError::Timeout) => {
                 if last_heard.elapsed() > endpoint.timeout {
                     return cut(
                         generated,
-                        &text,
                         format!(
                             "the server sent nothing for {} s",
                             endpoint.timeout.as_secs()
@@ -537,7 +532,7 @@ pub fn generate(
                 if finish.is_some() {
                     break finish_reason(finish.as_deref());
                 }
-                return cut(generated, &text, "the server closed the connection".into());
+                return cut(generated, "the server closed the connection".into());
             }
         };
         last_heard = Instant::now();
@@ -555,7 +550,7 @@ pub fn generate(
                 .as_str()
                 .unwrap_or("unknown error")
                 .to_owned();
-            return cut(generated, &text, format!("the server reported: {message}"));
+            return cut(generated, format!("the server reported: {message}"));
         }
         if let Some(fingerprint) = chunk["system_fingerprint"].as_str() {
             stats.system_fingerprint = Some(fingerprint.to_owned());
@@ -609,7 +604,7 @@ pub fn generate(
     })
 }
 
-fn cut<T>(received: u32, _text: &str, reason: String) -> Result<T, EngineError> {
+fn cut<T>(received: u32, reason: String) -> Result<T, EngineError> {
     Err(EngineError::StreamCut { received, reason })
 }
 

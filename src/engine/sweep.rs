@@ -11,7 +11,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::error::EngineError;
 use super::events::{EngineEvent, RunFinished, RunStarted, RunStats, StopReason, SweepSummary};
-use super::generate::{build_sampler, per_second, prepare_prompt, random_seed, validate};
+use super::generate::{
+    build_sampler, per_second, prepare_prompt, random_seed, read_tokens, validate,
+};
 use super::request::{RequestId, SweepRequest, MAX_SWEEP_VARIANTS};
 use super::text_stream::{StopMatcher, StopScan, Utf8Stream};
 use super::worker::{CancelFlag, Session};
@@ -101,33 +103,14 @@ pub fn run(
     session.context.clear_kv_cache();
     session.cached.clear();
     let prompt_started = Instant::now();
-    let batch_size = session.context.n_batch() as usize;
-    let mut position: i32 = 0;
-    for chunk in tokens.chunks(batch_size) {
-        if cancel.is_cancelled(id) {
-            return Ok(finish_all(
-                id,
-                &mut variants,
-                events,
-                StopReason::Cancelled,
-                started,
-            ));
-        }
-        session.batch.clear();
-        for token in chunk {
-            let is_last = position as usize == tokens.len() - 1;
-            session
-                .batch
-                .add(*token, position, &[0], is_last)
-                .map_err(decode_error)?;
-            position += 1;
-        }
-        session
-            .context
-            .decode(&mut session.batch)
-            .map_err(|error| EngineError::Decode {
-                reason: format!("while reading the prompt: {error}"),
-            })?;
+    if !read_tokens(session, &tokens, 0, || cancel.is_cancelled(id))? {
+        return Ok(finish_all(
+            id,
+            &mut variants,
+            events,
+            StopReason::Cancelled,
+            started,
+        ));
     }
     let prompt_eval_time = prompt_started.elapsed();
     for sequence in 1..count as i32 {
@@ -183,16 +166,7 @@ pub fn run(
                 StopScan::Stopped(shown) => (shown, true),
             };
             variant.text.push_str(&shown);
-            let _ = events.send(EngineEvent::SweepToken {
-                id,
-                variant: index,
-                text: shown,
-                generated: variant.generated,
-                elapsed: variant
-                    .first_token_at
-                    .map(|t| t.elapsed())
-                    .unwrap_or_default(),
-            });
+            variant.emit(id, index, shown, events);
             if stopped {
                 end(variant, StopReason::StopString);
             } else if variant.generated >= variant.max_tokens {
@@ -260,6 +234,25 @@ pub fn run(
     })
 }
 
+impl Variant {
+    /// Streams a piece of this variant's text.
+    fn emit(
+        &self,
+        id: RequestId,
+        index: usize,
+        text: String,
+        events: &UnboundedSender<EngineEvent>,
+    ) {
+        let _ = events.send(EngineEvent::SweepToken {
+            id,
+            variant: index,
+            text,
+            generated: self.generated,
+            elapsed: self.first_token_at.map(|t| t.elapsed()).unwrap_or_default(),
+        });
+    }
+}
+
 fn end(variant: &mut Variant, reason: StopReason) {
     if variant.ended.is_none() {
         variant.ended = Some(reason);
@@ -288,16 +281,7 @@ fn report(
         let held = variant.stops.flush();
         if !held.is_empty() {
             variant.text.push_str(&held);
-            let _ = events.send(EngineEvent::SweepToken {
-                id,
-                variant: index,
-                text: held,
-                generated: variant.generated,
-                elapsed: variant
-                    .first_token_at
-                    .map(|t| t.elapsed())
-                    .unwrap_or_default(),
-            });
+            variant.emit(id, index, held, events);
         }
     }
     let generation_time = variant

@@ -144,12 +144,19 @@ impl PlannedVariant {
     }
 }
 
-/// What a sweep varies, for headings and history: "temperature × seed".
-pub fn varied(axes: &[SweepAxis]) -> String {
-    axes.iter()
-        .map(|a| a.param.name())
-        .collect::<Vec<_>>()
-        .join(" × ")
+/// What a sweep varies, for headings and history: "temperature × seed" — the parameters its
+/// variants differ in (a single-value axis is a fixed setting and is not named).
+pub fn varied(variants: &[PlannedVariant]) -> String {
+    variants
+        .first()
+        .map(|v| {
+            v.settings
+                .iter()
+                .map(|(param, _)| param.name())
+                .collect::<Vec<_>>()
+                .join(" × ")
+        })
+        .unwrap_or_default()
 }
 
 /// The variants of `axes` over `base`: one axis gives a list, two a grid (first axis outer).
@@ -251,7 +258,11 @@ mod tests {
         assert_eq!(variants[1].label(), "t 0.3 · seed 2");
         assert_eq!(variants[2].label(), "t 0.8 · seed 1");
         assert!(variants.iter().all(|v| v.sampler.top_p == 0.9));
-        assert_eq!(varied(&axes[..2]), "temperature × seed");
+        assert_eq!(
+            varied(&variants),
+            "temperature × seed",
+            "the fixed top-p is not named"
+        );
     }
 
     #[test]

@@ -58,10 +58,6 @@ impl InspectorView {
         let index = self.spans.partition_point(|s| s.end <= at);
         (index < self.spans.len() && self.spans[index].start <= at).then_some(index)
     }
-
-    pub fn entropies(&self) -> Vec<f64> {
-        self.details.iter().map(|d| d.entropy).collect()
-    }
 }
 
 /// How surprising a token was, for the heat colouring.

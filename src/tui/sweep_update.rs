@@ -70,7 +70,7 @@ fn run_editor(state: &mut State) -> Vec<Effect> {
     };
     let planned = editor.axes().and_then(|axes| {
         let base = &state.controls.params;
-        plan(base, &axes, state.next_seed).map(|variants| (varied(&axes), variants))
+        plan(base, &axes, state.next_seed).map(|variants| (varied(&variants), variants))
     });
     match planned {
         Ok((varied, variants)) => {

@@ -15,25 +15,30 @@ use crate::tui::state::State;
 /// Bars for the entropy sparkline, low to high.
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// One mark per step, scaled to the highest entropy shown; `cursor` reversed. The window
-/// keeps the cursor (else the end) in view.
+/// One mark per step's entropy, scaled to the highest shown; `cursor` reversed. The window
+/// keeps the cursor (else the end) in view. Reads the details in place: it runs every frame.
 pub fn entropy_sparkline(
-    entropies: &[f64],
+    details: &[crate::engine::inspect::TokenDetail],
     room: usize,
     cursor: Option<usize>,
     state: &State,
 ) -> Vec<Span<'static>> {
-    if entropies.is_empty() || room == 0 {
+    if details.is_empty() || room == 0 {
         return Vec::new();
     }
-    let focus = cursor.unwrap_or(entropies.len() - 1);
+    let focus = cursor.unwrap_or(details.len() - 1);
     let start = (focus + 1)
         .saturating_sub(room)
-        .min(entropies.len().saturating_sub(room));
-    let window = &entropies[start..(start + room).min(entropies.len())];
-    let top = window.iter().copied().fold(0.0f64, f64::max).max(1e-9);
+        .min(details.len().saturating_sub(room));
+    let window = &details[start..(start + room).min(details.len())];
+    let top = window
+        .iter()
+        .map(|d| d.entropy)
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
     window
         .iter()
+        .map(|d| d.entropy)
         .enumerate()
         .map(|(i, h)| {
             let level = ((h / top) * 7.0).round().clamp(0.0, 7.0) as usize;
@@ -125,7 +130,7 @@ pub fn draw(frame: &mut Frame, state: &State, output: Rect) {
     }
     let mut sparkline = vec![Span::styled("entropy ", theme.muted())];
     sparkline.extend(entropy_sparkline(
-        &inspector.entropies(),
+        &inspector.details,
         inner_width.saturating_sub(8),
         inspector.cursor,
         state,

@@ -79,11 +79,13 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
         super::inspector::draw(frame, state, inside);
     } else if inspector.heat && !inspector.details.is_empty() {
         // The entropy of each step along the bottom border: where the model hesitated.
-        let entropies = inspector.entropies();
         let room = (area.width as usize).saturating_sub(position.chars().count() + 14);
         let mut spans = vec![Span::styled(" entropy ", state.theme.muted())];
         spans.extend(super::inspector::entropy_sparkline(
-            &entropies, room, None, state,
+            &inspector.details,
+            room,
+            None,
+            state,
         ));
         spans.push(Span::raw(" "));
         let bottom = Rect::new(
