@@ -23,34 +23,7 @@ impl Sandbox {
 
     /// refrain with everything of the user's (config, presets, history, env) kept out.
     fn refrain(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_refrain"));
-        command
-            .env("REFRAIN_CONFIG_DIR", self.path("config"))
-            .env("REFRAIN_CACHE_DIR", self.path("cache"))
-            .env("REFRAIN_STATE_DIR", self.path("state"))
-            .env("REFRAIN_DATA_DIR", self.path("data"))
-            .env_remove("REFRAIN_CONFIG")
-            .env_remove("REFRAIN_MODEL")
-            .env_remove("REFRAIN_PRESET")
-            .env_remove("REFRAIN_NO_HISTORY");
-        for (name, _) in std::env::vars() {
-            let sampler = [
-                "TEMPERATURE",
-                "TOP_K",
-                "TOP_P",
-                "MIN_P",
-                "SEED",
-                "MAX_TOKENS",
-                "THEME",
-                "SENTIMENT",
-                "CTX_SIZE",
-                "GPU_LAYERS",
-            ];
-            if sampler.iter().any(|s| name == format!("REFRAIN_{s}")) {
-                command.env_remove(name);
-            }
-        }
-        command
+        common::refrain_in(self.dir.path())
     }
 
     fn write_config(&self, text: &str) -> PathBuf {

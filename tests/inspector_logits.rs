@@ -5,7 +5,6 @@
 mod common;
 
 use std::num::NonZeroU32;
-use std::process::Command;
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -21,11 +20,7 @@ fn chosen_probabilities_match_a_softmax_of_the_raw_logits() {
     };
     let dir = tempfile::tempdir().unwrap();
     let prompt = "The lighthouse keeper said";
-    let output = Command::new(env!("CARGO_BIN_EXE_refrain"))
-        .env("REFRAIN_DATA_DIR", dir.path())
-        .env("REFRAIN_CONFIG_DIR", dir.path())
-        .env("REFRAIN_CACHE_DIR", dir.path())
-        .env("REFRAIN_STATE_DIR", dir.path())
+    let output = common::refrain_in(dir.path())
         .arg("--model")
         .arg(&model_path)
         .args([
@@ -120,9 +115,7 @@ fn logprobs_json_follows_the_openai_shape() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_refrain"))
-        .env("REFRAIN_DATA_DIR", dir.path())
-        .env("REFRAIN_CONFIG_DIR", dir.path())
+    let output = common::refrain_in(dir.path())
         .arg("--model")
         .arg(&model_path)
         .args([
@@ -172,9 +165,7 @@ fn logprobs_json_follows_the_openai_shape() {
     }
     assert_eq!(text, done["text"].as_str().unwrap());
     // Without --logprobs there is no logprobs field's content.
-    let output = Command::new(env!("CARGO_BIN_EXE_refrain"))
-        .env("REFRAIN_DATA_DIR", dir.path())
-        .env("REFRAIN_CONFIG_DIR", dir.path())
+    let output = common::refrain_in(dir.path())
         .arg("--model")
         .arg(&model_path)
         .args(["run", "--json", "--temperature", "0", "-n", "3", "Hi"])
@@ -196,13 +187,8 @@ fn fork_from_the_cli_is_recorded_with_its_parent() {
     };
     let dir = tempfile::tempdir().unwrap();
     let refrain = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_refrain"));
-        command
-            .env("REFRAIN_DATA_DIR", dir.path())
-            .env("REFRAIN_CONFIG_DIR", dir.path())
-            .env("REFRAIN_CACHE_DIR", dir.path())
-            .arg("--model")
-            .arg(&model_path);
+        let mut command = common::refrain_in(dir.path());
+        command.arg("--model").arg(&model_path);
         command
     };
     let output = refrain()

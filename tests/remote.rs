@@ -24,17 +24,7 @@ fn server_binary() -> Option<PathBuf> {
                 PathBuf::from(home).join(".cache/refrain/llama-server-0.3.36/bin/llama-server")
             })
         })?;
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "llama-server is missing at {}; run scripts/build-llama-server (make test does)",
-            path.display()
-        );
-    }
-    eprintln!("skipping: llama-server missing (run scripts/build-llama-server)");
-    None
+    common::required(path, "llama-server", "scripts/build-llama-server")
 }
 
 fn free_port() -> u16 {
@@ -98,16 +88,8 @@ impl Drop for Server {
     }
 }
 
-fn refrain(data: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_refrain"));
-    command
-        .env("REFRAIN_DATA_DIR", data)
-        .env("REFRAIN_CONFIG_DIR", data.join("config"))
-        .env("REFRAIN_CACHE_DIR", data.join("cache"))
-        .env("REFRAIN_STATE_DIR", data.join("state"))
-        .env_remove("REFRAIN_ENDPOINT")
-        .env_remove("REFRAIN_MODEL");
-    command
+fn refrain(dir: &std::path::Path) -> Command {
+    common::refrain_in(dir)
 }
 
 fn last_json(output: &Output) -> serde_json::Value {

@@ -146,18 +146,8 @@ mod cli {
 
     impl Sandbox {
         fn refrain(&self, model: &std::path::Path) -> Command {
-            let dir = self.0.path();
-            let mut command = Command::new(env!("CARGO_BIN_EXE_refrain"));
-            command
-                .env("REFRAIN_DATA_DIR", dir.join("data"))
-                .env("REFRAIN_CONFIG_DIR", dir.join("config"))
-                .env("REFRAIN_CACHE_DIR", dir.join("cache"))
-                .env("REFRAIN_STATE_DIR", dir.join("state"))
-                .env_remove("REFRAIN_CONFIG")
-                .env_remove("REFRAIN_TEMPERATURE")
-                .env_remove("REFRAIN_SEED")
-                .arg("--model")
-                .arg(model);
+            let mut command = super::common::refrain_in(self.0.path());
+            command.arg("--model").arg(model);
             command
         }
     }

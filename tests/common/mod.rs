@@ -17,20 +17,38 @@ pub fn model_path() -> Option<PathBuf> {
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
         });
+    required(path, "the test model", "make models")
+}
+
+/// `path` if it is a file. Otherwise the test is skipped, except under `CI=true`, where a
+/// missing part fails (CI must never skip these tests).
+pub fn required(path: PathBuf, what: &str, how: &str) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "the test model {} is missing; run `make models` (CI must never skip these tests)",
-            path.display()
-        );
+        panic!("{what} {} is missing; run `{how}`", path.display());
     }
-    eprintln!(
-        "skipping: test model {} missing (run `make models`)",
-        path.display()
-    );
+    eprintln!("skipping: {what} {} missing (run `{how}`)", path.display());
     None
+}
+
+/// The refrain binary with every place it keeps things inside `dir` (`config/`, `cache/`,
+/// `state/`, `data/`) and none of the user's `REFRAIN_*` settings (the test harness's own,
+/// `REFRAIN_TEST_*` and `REFRAIN_LLAMA_SERVER`, are not the binary's).
+pub fn refrain_in(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_refrain"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("REFRAIN_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("REFRAIN_CONFIG_DIR", dir.join("config"))
+        .env("REFRAIN_CACHE_DIR", dir.join("cache"))
+        .env("REFRAIN_STATE_DIR", dir.join("state"))
+        .env("REFRAIN_DATA_DIR", dir.join("data"));
+    command
 }
 
 /// Everything a finished generation sent.
