@@ -468,3 +468,49 @@ fn gpu_layers_on_a_cpu_build_work_with_a_hint_and_devices_are_listed() {
         assert_eq!(plan["offloaded"], 0);
     }
 }
+
+/// The comparison benchmarks report both sides and their ratio (their numbers are in the
+/// README; here only that they run and say what they measured).
+#[test]
+fn comparison_benchmarks_report_both_sides() {
+    let Some(model) = common::model_path() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, first, second) in [
+        ("--inspector", "without", "with"),
+        ("--ui", "plain", "studio"),
+    ] {
+        let output = common::refrain_in(dir.path())
+            .arg("--model")
+            .arg(&model)
+            .args(["bench", flag, "-n", "16", "-r", "1", "--json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{flag}: {}", text(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let (a, b) = (
+            report[first]["median"].as_f64(),
+            report[second]["median"].as_f64(),
+        );
+        assert!(a.unwrap() > 0.0 && b.unwrap() > 0.0, "{flag}: {report}");
+        let ratio = report["ratio"].as_f64().unwrap();
+        assert!(
+            (ratio - b.unwrap() / a.unwrap()).abs() < 1e-9,
+            "{flag}: {report}"
+        );
+    }
+    let output = common::refrain_in(dir.path())
+        .arg("--model")
+        .arg(&model)
+        .args(["bench", "--sweep", "2", "-n", "16", "-r", "1", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ways"], 2);
+    assert_eq!(
+        report["sequential"]["tokens"], report["sweep"]["tokens"],
+        "both sides generate the same tokens"
+    );
+}

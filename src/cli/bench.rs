@@ -133,33 +133,58 @@ pub fn bench_ui(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure> {
         studio.push(rate);
         frames += drawn;
     }
-    let row = |name: &str, samples: Vec<f64>| BenchRow {
-        test: name.to_owned(),
-        tokens: request.sampler.max_tokens,
-        samples,
-    };
-    let plain = row("generate (refrain run)", plain);
-    let studio = row("generate in the studio", studio);
-    let ratio = studio.median() / plain.median().max(f64::EPSILON);
-    if args.json {
-        println!(
-            "{}",
-            json!({
-                "model": info.name,
-                "threads": info.threads,
-                "plain": {"samples": plain.samples, "median": plain.median()},
-                "studio": {"samples": studio.samples, "median": studio.median()},
-                "frames_drawn": frames,
-                "ratio": ratio,
-            })
-        );
-    } else {
-        println!("{}", table_header());
-        println!("{}", table_row(&info, &plain));
-        println!("{}", table_row(&info, &studio));
+    let tokens = request.sampler.max_tokens;
+    let ratio = report_pair(
+        args.json,
+        &info,
+        ("plain", "generate (refrain run)", plain),
+        ("studio", "generate in the studio", studio),
+        tokens,
+        json!({"frames_drawn": frames}),
+    );
+    if !args.json {
         println!("studio / plain (median): {ratio:.3} · {frames} frames drawn");
     }
     Ok(0)
+}
+
+/// Two rows of the same test, `(json key, table name, samples)`: as JSON (with `extra`) or
+/// as a llama-bench table. Returns the ratio of their medians, second over first.
+fn report_pair(
+    as_json: bool,
+    info: &ModelInfo,
+    first: (&str, &str, Vec<f64>),
+    second: (&str, &str, Vec<f64>),
+    tokens: u32,
+    extra: serde_json::Value,
+) -> f64 {
+    let row = |name: &str, samples: Vec<f64>| BenchRow {
+        test: name.to_owned(),
+        tokens,
+        samples,
+    };
+    let (first_key, second_key) = (first.0, second.0);
+    let first = row(first.1, first.2);
+    let second = row(second.1, second.2);
+    let ratio = second.median() / first.median().max(f64::EPSILON);
+    if as_json {
+        let mut value = json!({
+            "model": info.name,
+            "threads": info.threads,
+            first_key: {"samples": first.samples, "median": first.median()},
+            second_key: {"samples": second.samples, "median": second.median()},
+            "ratio": ratio,
+        });
+        if let (Some(object), Some(more)) = (value.as_object_mut(), extra.as_object()) {
+            object.extend(more.clone());
+        }
+        println!("{value}");
+    } else {
+        println!("{}", table_header());
+        println!("{}", table_row(info, &first));
+        println!("{}", table_row(info, &second));
+    }
+    ratio
 }
 
 type Events = tokio::sync::mpsc::UnboundedReceiver<EngineEvent>;
@@ -367,29 +392,15 @@ pub fn bench_inspector(args: &BenchArgs, load: &LoadArgs) -> Result<i32, Failure
         without.push(plain_rate(&engine, &mut events, &plain)?);
         with.push(plain_rate(&engine, &mut events, &inspected)?);
     }
-    let row = |name: &str, samples: Vec<f64>| BenchRow {
-        test: name.to_owned(),
-        tokens: plain.sampler.max_tokens,
-        samples,
-    };
-    let without = row("generate", without);
-    let with = row("generate + inspector", with);
-    let ratio = with.median() / without.median().max(f64::EPSILON);
-    if args.json {
-        println!(
-            "{}",
-            json!({
-                "model": info.name,
-                "threads": info.threads,
-                "without": {"samples": without.samples, "median": without.median()},
-                "with": {"samples": with.samples, "median": with.median()},
-                "ratio": ratio,
-            })
-        );
-    } else {
-        println!("{}", table_header());
-        println!("{}", table_row(&info, &without));
-        println!("{}", table_row(&info, &with));
+    let ratio = report_pair(
+        args.json,
+        &info,
+        ("without", "generate", without),
+        ("with", "generate + inspector", with),
+        plain.sampler.max_tokens,
+        json!({}),
+    );
+    if !args.json {
         println!(
             "\ninspector on / off: {ratio:.3} (slowdown {:.1} %)",
             (1.0 - ratio) * 100.0
