@@ -218,28 +218,19 @@ pub fn switch_to_server(
     state: &mut State,
     endpoint: crate::engine::remote::Endpoint,
 ) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    if let Some(id) = state.run.id() {
-        cancel_and_close_record(state, id, &mut effects);
-    }
-    effects.extend(super::sweep_update::stop_sweep(state));
-    let mut options = LoadOptions::new(endpoint.public_url());
     let name = format!(
         "{}: {}",
         endpoint.label,
         endpoint.model.clone().unwrap_or_default()
     );
+    let mut options = LoadOptions::new(endpoint.public_url());
     options.remote = Some(endpoint);
-    state.run = super::state::RunState::Idle;
-    state.model = ModelState::Loading {
-        id: None,
-        name: name.clone(),
-        fraction: 0.0,
-    };
-    state.load_options = Some(options.clone());
-    state.set_notice(NoticeKind::Info, format!("connecting to {name}…"));
-    effects.push(Effect::Load(options));
-    effects
+    load_instead(
+        state,
+        options,
+        name.clone(),
+        format!("connecting to {name}…"),
+    )
 }
 
 /// Releases the loaded model and loads `path` with the same settings. A run in progress is
@@ -252,6 +243,27 @@ pub fn switch_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
         );
         return Vec::new();
     }
+    let mut options = state
+        .load_options
+        .clone()
+        .unwrap_or_else(|| LoadOptions::new(path.clone()));
+    options.model_path = path;
+    options.remote = None;
+    if options.preflight == crate::engine::Preflight::HeaderOnly {
+        options.preflight = crate::cli::checker_preflight();
+    }
+    let name = file_name(&options.model_path);
+    load_instead(state, options, name.clone(), format!("loading {name}…"))
+}
+
+/// Stops what runs on the current model (a run, kept as interrupted; a sweep; a model
+/// readout; a load still going) and loads `options` instead.
+fn load_instead(
+    state: &mut State,
+    options: LoadOptions,
+    name: String,
+    notice: String,
+) -> Vec<Effect> {
     let mut effects = Vec::new();
     if let Some(id) = state.run.id() {
         cancel_and_close_record(state, id, &mut effects);
@@ -263,26 +275,14 @@ pub fn switch_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
     if let ModelState::Loading { id: Some(id), .. } = state.model {
         effects.push(Effect::Cancel(id));
     }
-    let mut options = state
-        .load_options
-        .clone()
-        .unwrap_or_else(|| LoadOptions::new(path.clone()));
-    options.model_path = path;
-    options.remote = None;
-    if options.preflight == crate::engine::Preflight::HeaderOnly {
-        options.preflight = crate::cli::checker_preflight();
-    }
     state.run = super::state::RunState::Idle;
     state.model = ModelState::Loading {
         id: None,
-        name: file_name(&options.model_path),
+        name,
         fraction: 0.0,
     };
     state.load_options = Some(options.clone());
-    state.set_notice(
-        NoticeKind::Info,
-        format!("loading {}…", file_name(&options.model_path)),
-    );
+    state.set_notice(NoticeKind::Info, notice);
     effects.push(Effect::Load(options));
     effects
 }

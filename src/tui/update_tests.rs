@@ -1335,3 +1335,58 @@ mod inspector {
         assert!(empty.notice.unwrap().text.contains("no token data"));
     }
 }
+
+#[test]
+fn a_server_from_the_model_picker_replaces_the_local_model() {
+    use crate::tui::picker::ServerModels;
+    let mut state = ready_state();
+    let endpoint = crate::engine::remote::Endpoint::new(
+        "gpu-box",
+        "http://127.0.0.1:9",
+        None,
+        None,
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    state.endpoints = vec![(
+        "gpu-box".into(),
+        "http://127.0.0.1:9".into(),
+        Ok(endpoint.clone()),
+    )];
+    let effects = update(&mut state, f(8));
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::DiscoverServers(servers) if servers.len() == 1)));
+    update(&mut state, Msg::ModelsFound(Vec::new()));
+    update(
+        &mut state,
+        Msg::ServersFound(vec![ServerModels {
+            name: "gpu-box".into(),
+            url: "http://127.0.0.1:9".into(),
+            endpoint: Ok(endpoint),
+            models: Ok(vec!["qwen-72b".into()]),
+        }]),
+    );
+    assert_eq!(
+        state
+            .picker
+            .as_ref()
+            .unwrap()
+            .selected_entry()
+            .unwrap()
+            .name,
+        "gpu-box: qwen-72b"
+    );
+    let effects = update(&mut state, key(KeyCode::Enter));
+    match effects.as_slice() {
+        [Effect::Load(options)] => {
+            let remote = options.remote.as_ref().expect("a server load");
+            assert_eq!(remote.model.as_deref(), Some("qwen-72b"));
+            assert_eq!(remote.public_url(), "http://127.0.0.1:9/v1");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(state.model, ModelState::Loading { ref name, .. } if name == "gpu-box: qwen-72b")
+    );
+}
