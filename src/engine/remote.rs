@@ -285,10 +285,8 @@ fn http_error(endpoint: &Endpoint, status: u16, body: &str) -> EngineError {
     }
 }
 
-fn authorised(
-    request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
-    endpoint: &Endpoint,
-) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+/// The request with the endpoint's key, when it has one.
+fn authorised<B>(request: ureq::RequestBuilder<B>, endpoint: &Endpoint) -> ureq::RequestBuilder<B> {
     match &endpoint.api_key {
         Some(key) => request.header("Authorization", format!("Bearer {key}")),
         None => request,
@@ -475,10 +473,7 @@ pub fn generate(
     let started = Instant::now();
     let (path, body) = body(model, request);
     let url = format!("{}/{path}", endpoint.base_url);
-    let mut builder = agent.post(&url).header("Content-Type", "application/json");
-    if let Some(key) = &endpoint.api_key {
-        builder = builder.header("Authorization", format!("Bearer {key}"));
-    }
+    let builder = authorised(agent.post(&url), endpoint).header("Content-Type", "application/json");
     let response = builder
         .send(body.to_string())
         .map_err(|e| request_error(endpoint, e))?;
